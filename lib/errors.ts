@@ -1,0 +1,58 @@
+// Typed errors the kit throws: a notebook can show them and the CLI prints their one-line message.
+
+/** Base class: `message` is one complete sentence a learner can act on; `code` is stable for tests. */
+export class KitError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A dataset file or folder is missing, malformed or inconsistent. `file` names it. */
+export class DataError extends KitError {
+  constructor(
+    code: string,
+    readonly file: string,
+    message: string,
+  ) {
+    super(code, `${file}: ${message}`);
+  }
+}
+
+/** A configuration value (CLI option or config field) is out of range or malformed. */
+export class ConfigError extends KitError {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super('config', `${option}: ${message}`);
+  }
+}
+
+/** Training stopped because the loss became NaN or infinite. */
+export class NonFiniteLossError extends KitError {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+  ) {
+    super(
+      'non-finite-loss',
+      `training stopped: the loss became ${loss} at epoch ${epoch}, batch ${batch}; ` +
+        'the weights from the last good batch were kept (try a smaller learning rate)',
+    );
+  }
+}
+
+/** A saved model folder is missing files, truncated, or does not match its config. */
+export class ModelFileError extends KitError {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super('model-file', `${path}: ${message}`);
+  }
+}
