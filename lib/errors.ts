@@ -56,3 +56,10 @@ export class ModelFileError extends KitError {
     super('model-file', `${path}: ${message}`);
   }
 }
+
+/** A figure could not be drawn to PNG: no headless browser was found, it failed to start, or plotly failed. */
+export class RenderError extends KitError {
+  constructor(message: string) {
+    super('render', message);
+  }
+}
