@@ -63,3 +63,14 @@ export class RenderError extends KitError {
     super('render', message);
   }
 }
+
+/** A tool the kit runs (Python with Jupyter's nbclient, the tslab kernel, chromium) is not installed.
+ * `tool` names it; the message says how to install it. CLIs exit with code 2. */
+export class ToolMissingError extends KitError {
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super('tool-missing', message);
+  }
+}
