@@ -1,0 +1,106 @@
+// Picks the TensorFlow.js engine to run on (native TensorFlow → WebAssembly → plain JS) and says why.
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, KitError } from './errors.js';
+
+export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
+export type EngineChoice = 'auto' | EngineName;
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+/** One rung of the ladder that was tried: which package, and why it was or was not used. */
+export interface EngineAttempt {
+  readonly engine: EngineName;
+  readonly packageName: string;
+  readonly ok: boolean;
+  readonly reason: string;
+}
+
+export interface EngineReport {
+  /** The backend TensorFlow.js now runs on. */
+  readonly engine: EngineName;
+  /** The package that provides it, e.g. '@tensorflow/tfjs-node-gpu'. */
+  readonly packageName: string;
+  /** Every rung tried, best first, with the reason the better ones were skipped. */
+  readonly attempts: readonly EngineAttempt[];
+  /** One line for people: "wasm (@tensorflow/tfjs-backend-wasm); tensorflow: not installed". */
+  readonly summary: string;
+}
+
+/** Loads a package by name (CommonJS require); injectable so tests can simulate broken installs. */
+export type PackageLoader = (packageName: string) => unknown;
+
+const requireFromHere = createRequire(import.meta.url);
+const defaultLoader: PackageLoader = (name) => requireFromHere(name);
+
+// The ladder, best first. Both native packages register the same 'tensorflow' backend: the GPU
+// build is tried first; the CPU build is the fallback when CUDA libraries are absent.
+const LADDER: ReadonlyArray<{ engine: EngineName; packageName: string }> = [
+  { engine: 'tensorflow', packageName: '@tensorflow/tfjs-node-gpu' },
+  { engine: 'tensorflow', packageName: '@tensorflow/tfjs-node' },
+  { engine: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm' },
+  { engine: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu' },
+];
+
+let current: EngineReport | undefined;
+
+/** The engine chosen by the last `initEngine`, if any. */
+export function currentEngine(): EngineReport | undefined {
+  return current;
+}
+
+export function parseEngineChoice(value: string): EngineChoice {
+  if ((ENGINE_CHOICES as readonly string[]).includes(value)) return value as EngineChoice;
+  throw new ConfigError('--engine', `unknown engine "${value}"; expected one of ${ENGINE_CHOICES.join(', ')}`);
+}
+
+function describeFailure(error: unknown): string {
+  const err = error as { code?: string; message?: string };
+  if (err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes("Cannot find module '")) {
+    const firstLine = String(err.message).split('\n')[0];
+    return firstLine.includes('tfjs-node') || firstLine.includes('tfjs-backend') ? 'not installed' : `failed to load: ${firstLine}`;
+  }
+  return `failed to load: ${String(err?.message ?? error).split('\n')[0]}`;
+}
+
+async function tryRung(rung: { engine: EngineName; packageName: string }, load: PackageLoader): Promise<EngineAttempt> {
+  const { engine, packageName } = rung;
+  try {
+    load(packageName);
+    // A package that loads but registers nothing (e.g. a stand-in under the same name) is no engine.
+    if (tf.findBackendFactory(engine) === null) {
+      return { engine, packageName, ok: false, reason: `loaded, but registered no '${engine}' backend` };
+    }
+    if (!(await tf.setBackend(engine))) {
+      return { engine, packageName, ok: false, reason: `the '${engine}' backend failed to initialise` };
+    }
+    return { engine, packageName, ok: true, reason: 'loaded' };
+  } catch (error) {
+    return { engine, packageName, ok: false, reason: describeFailure(error) };
+  }
+}
+
+function summarise(chosen: EngineAttempt, attempts: readonly EngineAttempt[]): string {
+  const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.packageName}: ${a.reason}`);
+  return `${chosen.engine} (${chosen.packageName})` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+}
+
+/**
+ * Chooses and activates a backend. 'auto' walks the ladder and takes the first that works; a forced
+ * engine fails with a clear error when it cannot run. Never throws because a native engine is missing
+ * under 'auto'.
+ */
+export async function initEngine(choice: EngineChoice = 'auto', load: PackageLoader = defaultLoader): Promise<EngineReport> {
+  const rungs = choice === 'auto' ? LADDER : LADDER.filter((r) => r.engine === choice);
+  if (rungs.length === 0) parseEngineChoice(choice);
+  const attempts: EngineAttempt[] = [];
+  for (const rung of rungs) {
+    const attempt = await tryRung(rung, load);
+    attempts.push(attempt);
+    if (attempt.ok) {
+      current = { engine: attempt.engine, packageName: attempt.packageName, attempts, summary: summarise(attempt, attempts) };
+      return current;
+    }
+  }
+  const reasons = attempts.map((a) => `${a.packageName}: ${a.reason}`).join('; ');
+  throw new KitError('engine', `engine "${choice}" is not available (${reasons}); see environment.md for installing native engines`);
+}

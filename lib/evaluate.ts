@@ -1,0 +1,119 @@
+// Evaluation of a trained model: predictions with probabilities, accuracy, loss, confusion matrix, per-class scores.
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from './data/types.js';
+import { forwardLogits, standardDense } from './forward.js';
+import { denseVariables, type MlpConfig } from './model.js';
+
+export interface Predictions {
+  /** n × numClasses probabilities, row-major. */
+  readonly probabilities: Float32Array;
+  /** The most probable class per sample. */
+  readonly predicted: Int32Array;
+  /** The probability of the predicted class. */
+  readonly confidence: Float32Array;
+  readonly labels: Int32Array;
+  readonly numClasses: number;
+  /** Mean cross-entropy of the true class (no regularisation term). */
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+const EVAL_BATCH = 2000;
+
+/** Runs the whole split through the network in inference mode (no dropout), in batches. */
+export function predict(model: tf.LayersModel, config: MlpConfig, split: Split): Predictions {
+  const vars = denseVariables(model);
+  const k = config.numClasses;
+  const d = config.inputSize;
+  const probabilities = new Float32Array(split.count * k);
+  let lossSum = 0;
+  for (let start = 0; start < split.count; start += EVAL_BATCH) {
+    const n = Math.min(EVAL_BATCH, split.count - start);
+    const [probs, losses] = tf.tidy(() => {
+      const x = tf.tensor2d(split.images.subarray(start * d, (start + n) * d), [n, d]);
+      const logits = forwardLogits(vars, x, config, standardDense);
+      const labels = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + n), 'int32'), k);
+      const ce = tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE);
+      return [tf.softmax(logits).dataSync() as Float32Array, ce.dataSync() as Float32Array];
+    });
+    probabilities.set(probs, start * k);
+    for (const l of losses) lossSum += l;
+  }
+  const predicted = new Int32Array(split.count);
+  const confidence = new Float32Array(split.count);
+  let correct = 0;
+  for (let i = 0; i < split.count; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    predicted[i] = best;
+    confidence[i] = probabilities[i * k + best];
+    if (best === split.labels[i]) correct++;
+  }
+  const count = Math.max(split.count, 1);
+  return { probabilities, predicted, confidence, labels: split.labels, numClasses: k, loss: lossSum / count, accuracy: correct / count };
+}
+
+/** matrix[true][predicted] = count. */
+export function confusionMatrix(p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses'>): number[][] {
+  const m = Array.from({ length: p.numClasses }, () => new Array<number>(p.numClasses).fill(0));
+  for (let i = 0; i < p.labels.length; i++) m[p.labels[i]][p.predicted[i]]++;
+  return m;
+}
+
+export interface ClassScores {
+  readonly label: string;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  /** How many test samples truly belong to this class. */
+  readonly support: number;
+}
+
+/** Precision, recall and F1 per class from a confusion matrix (0 where undefined). */
+export function perClassScores(matrix: number[][], classNames: readonly string[]): ClassScores[] {
+  return matrix.map((row, c) => {
+    const tp = row[c];
+    const support = row.reduce((a, b) => a + b, 0);
+    const predictedAs = matrix.reduce((sum, r) => sum + r[c], 0);
+    const precision = predictedAs ? tp / predictedAs : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { label: classNames[c] ?? String(c), precision, recall, f1, support };
+  });
+}
+
+export interface ConfusedPair {
+  /** The two classes, a < b. */
+  readonly a: number;
+  readonly b: number;
+  /** Samples of a predicted as b, and of b predicted as a. */
+  readonly aAsB: number;
+  readonly bAsA: number;
+  readonly total: number;
+}
+
+/** Unordered class pairs ranked by how often they are mistaken for each other, both directions summed. */
+export function mostConfusedPairs(matrix: number[][], top = 10): ConfusedPair[] {
+  const pairs: ConfusedPair[] = [];
+  for (let a = 0; a < matrix.length; a++) {
+    for (let b = a + 1; b < matrix.length; b++) {
+      const total = matrix[a][b] + matrix[b][a];
+      if (total > 0) pairs.push({ a, b, aAsB: matrix[a][b], bAsA: matrix[b][a], total });
+    }
+  }
+  return pairs.sort((x, y) => y.total - x.total || x.a - y.a || x.b - y.b).slice(0, top);
+}
+
+/** Indices of misclassified samples with true class `trueClass` predicted as `predictedClass`, most confident first. */
+export function mistakes(p: Predictions, trueClass: number, predictedClass: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < p.labels.length; i++) if (p.labels[i] === trueClass && p.predicted[i] === predictedClass) out.push(i);
+  return out.sort((i, j) => p.confidence[j] - p.confidence[i]);
+}
+
+/** Correct predictions the model was least sure about: the borderline cases. */
+export function leastConfidentCorrect(p: Predictions, count = 16): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < p.labels.length; i++) if (p.labels[i] === p.predicted[i]) out.push(i);
+  return out.sort((i, j) => p.confidence[i] - p.confidence[j]).slice(0, count);
+}
