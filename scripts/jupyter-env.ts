@@ -1,0 +1,116 @@
+// Project-local Jupyter setup shared by the notebook runner and its tests: folders, environment, tslab kernel spec.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ToolMissingError } from '../lib/errors.js';
+
+/** Repository root (this file lives in scripts/). */
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The kernel spec name tslab installs for TypeScript; notebooks' metadata.kernelspec.name. */
+export const kernelName = 'tslab';
+
+const installHint =
+  'see environment.md; on Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel ' +
+  'jupyter-client, or with pip: pip install nbclient ipykernel jupyterlab';
+
+export interface JupyterSetup {
+  /** Python that has nbclient: MNIST_NB_PYTHON, else Debian's /usr/bin/python3 (not the first on PATH). */
+  python: string;
+  /** Project-local Jupyter folder (MNIST_NB_JUPYTER_DIR, else <root>/.jupyter, git-ignored). */
+  jupyterDir: string;
+  /** tslab binary the kernel spec runs (MNIST_NB_TSLAB, else node_modules/.bin/tslab). */
+  tslab: string;
+}
+
+export function resolveSetup(env: NodeJS.ProcessEnv = process.env): JupyterSetup {
+  return {
+    python: env.MNIST_NB_PYTHON || '/usr/bin/python3',
+    jupyterDir: path.resolve(env.MNIST_NB_JUPYTER_DIR || path.join(projectRoot, '.jupyter')),
+    tslab: path.resolve(env.MNIST_NB_TSLAB || path.join(projectRoot, 'node_modules', '.bin', 'tslab')),
+  };
+}
+
+/** Data folder holding kernels/; both JUPYTER_PATH and JUPYTER_DATA_DIR point here. */
+export function dataDir(setup: JupyterSetup): string {
+  return path.join(setup.jupyterDir, 'share', 'jupyter');
+}
+
+/**
+ * Environment for Jupyter processes: every Jupyter folder inside the project so the user's home is
+ * untouched, and the project-local kernel spec found first.
+ */
+export function jupyterEnv(setup: JupyterSetup, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    JUPYTER_PATH: dataDir(setup),
+    JUPYTER_DATA_DIR: dataDir(setup),
+    JUPYTER_CONFIG_DIR: path.join(setup.jupyterDir, 'config'),
+    JUPYTER_RUNTIME_DIR: path.join(setup.jupyterDir, 'runtime'),
+    // Debian's ipykernel/debugpy warn about frozen modules on every start otherwise.
+    PYDEVD_DISABLE_FILE_VALIDATION: '1',
+  };
+}
+
+/** The kernel.json tslab's own installer (node_modules/tslab/python/install.py) would write. */
+export function expectedKernelSpec(setup: JupyterSetup): object {
+  return {
+    argv: [setup.tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript',
+    language: 'typescript',
+  };
+}
+
+/**
+ * Makes sure the project-local tslab kernel spec exists and runs this checkout's tslab; rewrites it when
+ * missing or pointing elsewhere (the checkout moved). Written directly instead of via `tslab install`
+ * because that needs IPython and takes a second; the content is identical. Returns what it did.
+ */
+export function ensureKernelSpec(setup: JupyterSetup): 'ok' | 'written' {
+  if (!fs.existsSync(setup.tslab)) {
+    throw new ToolMissingError(
+      'tslab',
+      `the tslab kernel is not installed: ${setup.tslab} does not exist; run npm install (see environment.md)`,
+    );
+  }
+  const file = path.join(dataDir(setup), 'kernels', kernelName, 'kernel.json');
+  const wanted = JSON.stringify(expectedKernelSpec(setup));
+  if (readJson(file) === wanted) return 'ok';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, wanted + '\n');
+  fs.renameSync(tmp, file);
+  return 'written';
+}
+
+function readJson(file: string): string | undefined {
+  try {
+    return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch {
+    return undefined; // missing or corrupt: either way it gets rewritten
+  }
+}
+
+/** Throws ToolMissingError unless `setup.python` runs and can import nbclient, nbformat and jupyter_client. */
+export function checkPython(setup: JupyterSetup, env: NodeJS.ProcessEnv = process.env): void {
+  const probe = 'import nbformat, jupyter_client, nbclient';
+  const result = spawnSync(setup.python, ['-c', probe], { env, encoding: 'utf8', timeout: 60_000 });
+  if (result.error) {
+    const why = (result.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : result.error.message;
+    throw new ToolMissingError(
+      'python',
+      `Python for Jupyter not found: ${setup.python} ${why} (set MNIST_NB_PYTHON to another Python with nbclient; ${installHint})`,
+    );
+  }
+  if (result.status !== 0) {
+    const missing = /No module named '([^']+)'/.exec(result.stderr)?.[1] ?? 'nbclient';
+    throw new ToolMissingError(
+      'nbclient',
+      `Jupyter's ${missing} is not installed for ${setup.python}, so notebooks cannot run (${installHint}; ` +
+        'or set MNIST_NB_PYTHON to a Python that has it)',
+    );
+  }
+}
+
+export { installHint };
