@@ -159,6 +159,19 @@ function requireFinite(name: string, values: ArrayLike<number>): void {
   }
 }
 
+/** Drops keys whose value is undefined (optional settings left unset), recursively through plain objects. */
+function compact<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(compact) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, compact(v)]),
+    ) as T;
+  }
+  return value;
+}
+
 /** Learning curves and other series over epochs: one line with markers per series. */
 export function lineChart(series: readonly LineSeries[], options: LineChartOptions): Figure {
   if (series.length === 0) throw new ConfigError('series', 'lineChart needs at least one series');
@@ -173,8 +186,8 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
       type: 'scatter',
       mode: 'lines+markers',
       name: s.name,
-      x,
-      y: s.y,
+      x: Array.from(x),
+      y: Array.from(s.y),
       yaxis: s.rightAxis ? 'y2' : 'y',
       line: { width: 2.5, dash: s.dash ?? 'solid', color: s.color ?? PALETTE[i % PALETTE.length] },
       marker: { size: 7 },
@@ -191,7 +204,7 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   layout.legend = { orientation: 'h', x: 0, y: -0.2, yanchor: 'top' };
   layout.margin = { l: 70, r: 30, t: 60, b: 100 };
   layout.hovermode = 'x unified';
-  return { data, layout };
+  return compact({ data, layout });
 }
 
 function maxX(series: readonly LineSeries[]): number {
@@ -228,8 +241,8 @@ export function barChart(categories: readonly string[], groups: readonly BarGrou
     return {
       type: 'bar',
       name: g.name,
-      x: categories,
-      y: g.values,
+      x: [...categories],
+      y: Array.from(g.values),
       marker: { color: g.color ?? PALETTE[i % PALETTE.length] },
       text: options.valueLabels ? labels : undefined,
       textposition: options.valueLabels ? 'outside' : undefined,
@@ -242,7 +255,7 @@ export function barChart(categories: readonly string[], groups: readonly BarGrou
   layout.xaxis = axis(options.xLabel, { type: 'category' });
   layout.yaxis = axis(options.yLabel, { tickformat: options.percent ? '.0%' : undefined, range: options.yRange });
   layout.legend = { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom' };
-  return { data, layout };
+  return compact({ data, layout });
 }
 
 function formatNumber(v: number): string {
@@ -321,7 +334,7 @@ export function histogram(
   layout.showlegend = named.length > 1;
   layout.xaxis = axis(options.xLabel ?? 'value');
   layout.yaxis = axis(options.yLabel ?? 'count', options.logY ? { type: 'log' } : {});
-  return { data, layout };
+  return compact({ data, layout });
 }
 
 function isNamedSets(
@@ -412,7 +425,7 @@ export function digitHeatmap(pixels: ArrayLike<number>, options: DigitHeatmapOpt
     trace.texttemplate = '%{text}';
     trace.textfont = { size: Math.max(6, Math.floor(size / 110)) };
   }
-  return { data: [trace], layout };
+  return compact({ data: [trace], layout });
 }
 
 /**
@@ -476,7 +489,7 @@ export function confusionMatrixHeatmap(
     xgap: 1,
     ygap: 1,
   };
-  return { data: [trace], layout };
+  return compact({ data: [trace], layout });
 }
 
 function isNested(m: ArrayLike<number> | readonly (readonly number[])[]): m is readonly (readonly number[])[] {
