@@ -27,7 +27,8 @@ export interface EngineReport {
 }
 
 /** Loads a package by name (CommonJS require); injectable so tests can simulate broken installs. */
-export type PackageLoader = (packageName: string) => unknown;
+export type PackageLoader = (packageName: string) => unknown; // may return a promise: it is awaited
+
 
 const requireFromHere = createRequire(import.meta.url);
 const defaultLoader: PackageLoader = (name) => requireFromHere(name);
@@ -65,7 +66,7 @@ function describeFailure(error: unknown): string {
 async function tryRung(rung: { engine: EngineName; packageName: string }, load: PackageLoader): Promise<EngineAttempt> {
   const { engine, packageName } = rung;
   try {
-    load(packageName);
+    await load(packageName);
     // A package that loads but registers nothing (e.g. a stand-in under the same name) is no engine.
     if (tf.findBackendFactory(engine) === null) {
       return { engine, packageName, ok: false, reason: `loaded, but registered no '${engine}' backend` };

@@ -32,7 +32,8 @@ export interface BatchMetrics {
 }
 
 export interface TrainStop {
-  readonly reason: 'non-finite-loss' | 'interrupted';
+  /** NaN/Infinity loss; a loss that exploded past `divergenceFactor` × its first value; or a stop signal. */
+  readonly reason: 'non-finite-loss' | 'diverged' | 'interrupted';
   readonly epoch: number;
   readonly batch: number;
   readonly message: string;
@@ -68,6 +69,12 @@ export interface TrainOptions {
   readonly dense?: DenseOp;
   /** Evaluate on validation/test after each epoch (default: both, when present). */
   readonly evaluate?: boolean;
+  /**
+   * Stop when a batch loss exceeds this many times the first batch's loss (default 1000; Infinity to let
+   * it run). The loss here is computed stably from logits, so a far too high learning rate makes it
+   * explode to huge finite values rather than NaN: this catches that too.
+   */
+  readonly divergenceFactor?: number;
 }
 
 function validateOptions(epochs: number, batchSize: number, trainCount: number): void {
@@ -96,7 +103,7 @@ function fillBatch(split: Split, order: Int32Array, from: number, n: number, d: 
  * generator, never Math.random.
  */
 export async function trainModel(model: tf.LayersModel, config: MlpConfig, data: TrainData, options: TrainOptions = {}): Promise<TrainResult> {
-  const { epochs = 10, batchSize = 128, shuffle = true, evaluate = true } = options;
+  const { epochs = 10, batchSize = 128, shuffle = true, evaluate = true, divergenceFactor = 1000 } = options;
   const train = data.train;
   validateOptions(epochs, batchSize, train.count);
   const backend = tf.getBackend();
@@ -117,6 +124,9 @@ export async function trainModel(model: tf.LayersModel, config: MlpConfig, data:
   const batches = Math.ceil(train.count / batchSize);
   const history: EpochMetrics[] = [];
   let stop: TrainStop | null = null;
+  let firstLoss: number | undefined;
+
+  const isHealthy = (loss: number) => Number.isFinite(loss) && (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
 
   try {
     for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
@@ -145,23 +155,23 @@ export async function trainModel(model: tf.LayersModel, config: MlpConfig, data:
           // One read per batch: the loss must be checked before the update is applied.
           const [loss, hit] = tf.stack([value, hits]).dataSync();
           logits!.dispose(); // kept out of variableGrads' scope for the accuracy count above
-          if (Number.isFinite(loss)) {
+          if (isHealthy(loss)) {
             tf.dispose(lastGood);
             lastGood = vars.map((v) => tf.keep(v.clone()));
             optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
           }
           return [loss, hit];
         });
-        if (!Number.isFinite(lossValue)) {
+        if (!isHealthy(lossValue)) {
           if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
-          stop = {
-            reason: 'non-finite-loss',
-            epoch,
-            batch: b + 1,
-            message: `training stopped: the loss became ${lossValue} at epoch ${epoch}, batch ${b + 1} of ${batches}; the weights from the last good batch were kept (try a smaller learning rate)`,
-          };
+          const where = `at epoch ${epoch}, batch ${b + 1} of ${batches}`;
+          const kept = 'the weights from the last good batch were kept (try a smaller learning rate)';
+          stop = Number.isFinite(lossValue)
+            ? { reason: 'diverged', epoch, batch: b + 1, message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}` }
+            : { reason: 'non-finite-loss', epoch, batch: b + 1, message: `training stopped: the loss became ${lossValue} ${where}; ${kept}` };
           break;
         }
+        firstLoss ??= lossValue;
         lossSum += lossValue * n;
         correct += batchCorrect;
         seen += n;

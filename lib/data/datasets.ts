@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import seedrandom from 'seedrandom';
 import { ConfigError, DataError } from '../errors.js';
 import { readIdxFile, type IdxArray } from './idx.js';
 import type { Dataset, Split } from './types.js';
+import { projectRoot } from '../paths.js';
 
 export type DatasetName = 'mnist' | 'mnist-quick' | 'fashion-mnist' | 'idx-dir';
 
@@ -90,17 +90,6 @@ const QUICK_TRAIN = 8000;
 const QUICK_SEED = 'mnist-quick-v1';
 
 const require = createRequire(import.meta.url);
-
-/** The project root: the nearest folder above this module with a package.json (works from lib/ and build/lib/). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
 
 /** Default download folder of a fetchable dataset, e.g. <root>/data/fashion-mnist. */
 export function defaultDataDir(name: 'fashion-mnist' | 'mnist'): string {

@@ -1,0 +1,102 @@
+// `npm run train`: trains the MLP from the command line, with a progress bar or JSON lines, and saves it.
+import * as tf from '@tensorflow/tfjs';
+import { parseTrainArgs, TRAIN_USAGE, type TrainCliOptions } from '../lib/cli-args.js';
+import { loadDataset } from '../lib/data/datasets.js';
+import { initEngine } from '../lib/engine.js';
+import { ConfigError } from '../lib/errors.js';
+import { createMlp, summarize } from '../lib/model.js';
+import { saveModel } from '../lib/persist.js';
+import { createProgress } from '../lib/progress.js';
+import { median, peakRssMiB } from '../lib/stats.js';
+import { trainModel } from '../lib/train.js';
+
+const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + '\n');
+
+/** First Ctrl-C (or SIGTERM): stop after the current batch. Second: leave at once. */
+function interruptController(json: boolean): AbortController {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write(`\n${signal} again: exiting now\n`);
+      process.exit(130);
+    }
+    if (!json) process.stderr.write(`\n${signal}: stopping after the current batch (press Ctrl-C again to quit now)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller;
+}
+
+async function run(opts: TrainCliOptions): Promise<number> {
+  const log = (line: string) => !opts.json && process.stdout.write(line + '\n');
+  const data = await loadDataset({ dataset: opts.dataset, dataDir: opts.dataDir, validationSize: opts.validationSize, limitTrain: opts.limitTrain });
+  if (opts.batchSize > data.train.count) {
+    throw new ConfigError('--batch-size', `expected an integer from 1 to the training set size (${data.train.count}), got ${opts.batchSize}`);
+  }
+  const engine = await initEngine(opts.engine);
+  const { model, config } = createMlp({ ...opts.model, inputSize: data.height * data.width, numClasses: data.classNames.length });
+  const params = summarize(model).totalParams;
+  log(`engine   ${engine.summary}`);
+  log(`data     ${data.name}: ${data.train.count} train / ${data.validation.count} validation / ${data.test.count} test (${data.source})`);
+  log(`model    ${config.inputSize} → ${[...config.hidden, config.numClasses].join(' → ')}, ${config.activation}, dropout ${config.dropout}, L2 ${config.l2}, Adam ${config.learningRate}; ${params.toLocaleString('en-US')} parameters`);
+  if (opts.json) emit({ event: 'start', engine: engine.engine, enginePackage: engine.packageName, engineSummary: engine.summary, dataset: data.name, trainSamples: data.train.count, validationSamples: data.validation.count, testSamples: data.test.count, parameters: params, config });
+
+  const progress = opts.json ? undefined : createProgress(opts.epochs);
+  const controller = interruptController(opts.json);
+  const result = await trainModel(model, config, data, {
+    epochs: opts.epochs,
+    batchSize: opts.batchSize,
+    signal: controller.signal,
+    onBatch: progress?.onBatch,
+    onEpoch: (m) => {
+      if (opts.json) emit({ event: 'epoch', ...m });
+      else progress!.onEpoch(m);
+    },
+  });
+  const last = result.history.at(-1);
+  const steady = result.history.length > 1 ? result.history.slice(1) : result.history;
+  const summary = {
+    engine: engine.engine,
+    epochs: result.history.length,
+    testAccuracy: last?.testAccuracy ?? null,
+    secondsPerEpoch: median(steady.map((m) => m.seconds)),
+    samplesPerSecond: median(steady.map((m) => m.samplesPerSecond)),
+    peakRssMiB: Math.round(peakRssMiB()),
+    numTensors: tf.memory().numTensors,
+  };
+  if (result.stop) {
+    if (opts.json) emit({ event: 'stopped', ...result.stop, ...summary });
+    process.stderr.write(`error: ${result.stop.message}\n`);
+    return result.stop.reason === 'interrupted' ? 130 : 1;
+  }
+  let savedTo: string | undefined;
+  if (opts.save) {
+    savedTo = await saveModel(model, { config, history: result.history, engine: engine.summary, dataset: { name: data.name, source: data.source, trainSamples: data.train.count, classNames: data.classNames } }, opts.save);
+  }
+  if (opts.json) emit({ event: 'done', ...summary, savedTo: savedTo ?? null });
+  else {
+    log(`done     test accuracy ${last?.testAccuracy !== undefined ? (100 * last.testAccuracy).toFixed(2) + ' %' : '–'}; ${summary.secondsPerEpoch.toFixed(2)} s/epoch (median); peak RSS ${summary.peakRssMiB} MiB`);
+    if (savedTo) log(`saved    ${savedTo}`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    const opts = parseTrainArgs(argv);
+    if (opts.help) {
+      process.stdout.write(TRAIN_USAGE);
+      return 0;
+    }
+    return await run(opts);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    if (verbose && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,115 @@
+// Tests for the training loop: reproducible, the fast gradient equals the stock one, NaN/explosion stops, no leaks.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from '../lib/data/types.js';
+import { predict } from '../lib/evaluate.js';
+import { forwardLogits, l2Penalty, standardDense, wasmFriendlyDense, type DenseOp } from '../lib/forward.js';
+import { createMlp, denseVariables } from '../lib/model.js';
+import { trainModel } from '../lib/train.js';
+import { head, quickMnist, useWasm } from './helpers.js';
+
+let data: Dataset;
+before(async () => {
+  await useWasm();
+  data = await quickMnist();
+});
+
+/** Trains a fresh model of record on the first `n` quick-MNIST digits and returns the per-epoch losses. */
+async function lossesFor(seed: number, n = 1500, epochs = 2): Promise<number[]> {
+  const { model, config } = createMlp({ seed });
+  const result = await trainModel(model, config, { train: head(data.train, n) }, { epochs, evaluate: false });
+  model.dispose();
+  return result.history.map((m) => m.loss);
+}
+
+function gradients(dense: DenseOp, seed: number): Float32Array[] {
+  const { model, config } = createMlp({ seed });
+  const vars = denseVariables(model);
+  const grads = tf.tidy(() => {
+    const x = tf.tensor2d(data.train.images.subarray(0, 64 * 784), [64, 784]);
+    const y = tf.oneHot(tf.tensor1d(data.train.labels.subarray(0, 64), 'int32'), 10);
+    const masks = config.hidden.map((units, i) => tf.tensor2d(Float32Array.from({ length: 64 * units }, (_, j) => ((j * 7 + i) % 5 === 0 ? 0 : 1.25)), [64, units]));
+    const { grads } = tf.variableGrads(() => tf.add(tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, dense, masks)), l2Penalty(vars, config.l2)!) as tf.Scalar, vars);
+    return vars.map((v) => grads[v.name].dataSync() as Float32Array);
+  });
+  model.dispose();
+  return grads;
+}
+
+describe('trainModel', () => {
+  it('the same seed gives the same loss sequence; another seed gives another', async () => {
+    const a = await lossesFor(11);
+    const b = await lossesFor(11);
+    const c = await lossesFor(12);
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+    assert.ok(a[1] < a[0], `loss should fall: ${a}`);
+  });
+
+  it('the wasm-friendly gradient equals the stock TensorFlow.js gradient to fp32 rounding', () => {
+    const fast = gradients(wasmFriendlyDense, 3);
+    const stock = gradients(standardDense, 3);
+    assert.equal(fast.length, 6);
+    fast.forEach((g, i) => {
+      let maxDiff = 0;
+      let maxAbs = 0;
+      for (let j = 0; j < g.length; j++) {
+        maxDiff = Math.max(maxDiff, Math.abs(g[j] - stock[i][j]));
+        maxAbs = Math.max(maxAbs, Math.abs(stock[i][j]));
+      }
+      assert.ok(maxAbs > 0, `gradient ${i} is all zero`);
+      assert.ok(maxDiff <= 1e-5 * Math.max(1, maxAbs) + 1e-6, `gradient ${i}: max diff ${maxDiff} (max |g| ${maxAbs})`);
+    });
+  });
+
+  it('stops at the first non-finite loss and keeps the last good weights', async () => {
+    // Huge initial weights overflow float32 in the second layer: logits become ±Infinity, the loss NaN.
+    const { model, config } = createMlp({ initializer: 'randomNormal', initStddev: 1e30 });
+    const result = await trainModel(model, config, { train: head(data.train, 512), test: head(data.test, 200) }, { epochs: 3, evaluate: false });
+    assert.equal(result.stop?.reason, 'non-finite-loss');
+    assert.equal(result.stop?.epoch, 1);
+    assert.equal(result.stop?.batch, 1);
+    assert.match(result.stop!.message, /loss became (NaN|Infinity) at epoch 1, batch 1 of 4/);
+    model.dispose();
+  });
+
+  it('a far too high learning rate (7) stops with "exploded", weights finite and usable', async () => {
+    const { model, config } = createMlp({ learningRate: 7 });
+    const result = await trainModel(model, config, { train: head(data.train, 2000) }, { epochs: 2, evaluate: false });
+    assert.equal(result.stop?.reason, 'diverged');
+    assert.match(result.stop!.message, /exploded to .* at epoch 1, batch \d+ of 16/);
+    const weights = denseVariables(model).map((v) => v.dataSync());
+    assert.ok(weights.every((w) => w.every(Number.isFinite)));
+    assert.ok(Number.isFinite(predict(model, config, head(data.test, 100)).loss));
+    model.dispose();
+  });
+
+  it('keeps the tensor count flat across epochs (no leaks) and stops on an abort signal', async () => {
+    const { model, config } = createMlp();
+    const counts: number[] = [];
+    const controller = new AbortController();
+    const result = await trainModel(model, config, { train: head(data.train, 1024), validation: head(data.validation, 200), test: head(data.test, 200) }, {
+      epochs: 6,
+      onEpoch: (m) => {
+        counts.push(tf.memory().numTensors);
+        if (m.epoch === 4) controller.abort();
+      },
+      onBatch: (m) => {
+        if (m.epoch === 5 && m.batch === 2) controller.abort();
+      },
+      signal: controller.signal,
+    });
+    assert.equal(new Set(counts).size, 1, `tensor counts changed: ${counts}`);
+    assert.equal(result.stop?.reason, 'interrupted');
+    assert.equal(result.history.length, 4);
+    model.dispose();
+  });
+
+  it('validates epochs and batch size against the training set', async () => {
+    const { model, config } = createMlp();
+    await assert.rejects(trainModel(model, config, { train: head(data.train, 100) }, { batchSize: 101 }), /batchSize: must be an integer from 1 to the training set size \(100\)/);
+    await assert.rejects(trainModel(model, config, { train: head(data.train, 100) }, { epochs: 0 }), /epochs/);
+    model.dispose();
+  });
+});
