@@ -10,6 +10,7 @@
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import signal
@@ -98,6 +99,20 @@ def error_text(cell, reply_content):
     return re.sub(r'\x1b\[[0-9;]*m', '', text)
 
 
+def read_notebook(nbformat, path):
+    """Reads a notebook, giving cells that lack an id (nbformat >= 4.5 requires one) an id derived from
+    their position and source: nbformat would invent random ones, and every run would rewrite them."""
+    with open(path, encoding='utf-8') as f:
+        raw = json.load(f)
+    if (raw.get('nbformat', 0), raw.get('nbformat_minor', 0)) >= (4, 5):
+        for i, cell in enumerate(raw.get('cells', [])):
+            if 'id' not in cell:
+                source = cell.get('source', '')
+                text = ''.join(source) if isinstance(source, list) else source
+                cell['id'] = hashlib.sha1(f'{i}:{text}'.encode()).hexdigest()[:8]
+    return nbformat.reads(json.dumps(raw), as_version=4)
+
+
 def strip_volatile(nb):
     for cell in nb.cells:
         for key in VOLATILE_CELL_METADATA:
@@ -121,6 +136,9 @@ class Runner:
     def make_client(self, nb):
         # Our own cell loop replaces NotebookClient.execute so we can see every reply's status
         # (nbclient 0.7 treats tslab's `aborted` reply as success) and report progress per cell.
+        # shutdown 'immediate': tslab does not exit on shutdown_request, so a graceful shutdown just
+        # waits ~5 s before killing it anyway. A chromium launched by playwright inside the kernel
+        # exits by itself when its pipe to the killed kernel closes.
         timeout = self.args.timeout if self.args.timeout > 0 else None
         return self.nbclient.NotebookClient(
             nb, kernel_name=self.args.kernel, timeout=timeout, startup_timeout=self.args.startup_timeout,
@@ -223,7 +241,7 @@ def main(argv):
     nbformat, nbclient = import_jupyter(events)
     check_kernel_spec(events, args.kernel)
     try:
-        nb = nbformat.read(args.notebook, as_version=4)
+        nb = read_notebook(nbformat, args.notebook)
     except Exception as err:  # nbformat raises several unrelated types for unreadable files
         events.emit('fatal', message=f'{args.notebook}: cannot read the notebook ({err})')
         return EXIT_INTERNAL

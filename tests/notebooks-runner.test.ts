@@ -56,6 +56,7 @@ interface Output {
   data?: Record<string, string | string[]>;
 }
 interface Cell {
+  id?: string;
   cell_type: string;
   source: string | string[];
   metadata: Record<string, unknown>;
@@ -148,6 +149,8 @@ describe('npm run notebooks', () => {
     }
     const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, 'display.ipynb')));
     assert.ok(a.equals(b), 'two runs of the same notebook differ');
+    // The fixture has no cell ids: the runner must add stable ones, not nbformat's random ones.
+    for (const c of readCells(path.join(outs[0], 'display.ipynb'))) assert.match(c.id ?? '', /^[0-9a-f]{8}$/);
     assert.notEqual(sha256(path.join(outs[0], 'display.ipynb')), fixtureHashes.get('display.ipynb'));
     assert.ok(fs.existsSync(path.join(outs[0], 'figures', 'display', 'tiny.png')));
     const env = readCells(path.join(outs[0], 'display.ipynb')).filter((c) => c.cell_type === 'code')[1];
