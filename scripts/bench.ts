@@ -1,0 +1,141 @@
+// `npm run bench`: seconds per epoch, samples/s and peak memory of the model of record on each available engine.
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset } from '../lib/data/datasets.js';
+import { initEngine, type EngineName } from '../lib/engine.js';
+import { createMlp } from '../lib/model.js';
+import { median, peakRssMiB } from '../lib/stats.js';
+import { trainModel } from '../lib/train.js';
+import type { Split } from '../lib/data/types.js';
+
+const USAGE = `Usage: npm run bench -- [--epochs 3] [--batch-size 128] [--engines tensorflow,wasm,cpu] [--cpu-batches 40] [--profile] [--json]
+
+Trains the model of record on the full 60,000 MNIST training images (no validation split) on each engine
+that loads here, one child process per engine, and prints seconds/epoch (median of the epochs after the
+first, with min–max), samples/s and peak RSS. The plain-JS cpu engine is ~50× slower: it is timed on
+--cpu-batches batches and its epoch time extrapolated (marked "≈"). --profile adds the top kernels by time.
+`;
+
+interface EngineResult {
+  engine: EngineName | string;
+  available: boolean;
+  reason?: string;
+  epochs?: number[];
+  secondsPerEpoch?: number;
+  minMax?: [number, number];
+  samplesPerSecond?: number;
+  peakRssMiB?: number;
+  extrapolated?: boolean;
+  testAccuracy?: number;
+  profile?: Array<{ kernel: string; ms: number; calls: number }>;
+}
+
+async function profileKernels(train: Split, batchSize: number): Promise<EngineResult['profile']> {
+  const { model, config } = createMlp();
+  const slice: Split = { images: train.images.subarray(0, 30 * batchSize * 784), labels: train.labels.subarray(0, 30 * batchSize), count: 30 * batchSize };
+  await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false }); // warm-up
+  const info = await tf.profile(async () => {
+    await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false });
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const entry = byKernel.get(key) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs) || 0;
+    entry.calls++;
+    byKernel.set(key, entry);
+  }
+  model.dispose();
+  return [...byKernel.entries()].map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 })).sort((a, b) => b.ms - a.ms).slice(0, 15);
+}
+
+/** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
+async function child(engine: EngineName, epochs: number, batchSize: number, cpuBatches: number, profile: boolean): Promise<EngineResult> {
+  try {
+    await initEngine(engine);
+  } catch (error) {
+    return { engine, available: false, reason: (error as Error).message };
+  }
+  const data = await loadDataset({ dataset: 'mnist', validationSize: 0 });
+  const extrapolated = engine === 'cpu';
+  const n = extrapolated ? Math.min(cpuBatches * batchSize, data.train.count) : data.train.count;
+  const train: Split = { images: data.train.images.subarray(0, n * 784), labels: data.train.labels.subarray(0, n), count: n };
+  const { model, config } = createMlp();
+  const result = await trainModel(model, config, { train, test: extrapolated ? undefined : data.test }, { epochs: extrapolated ? 2 : epochs, batchSize });
+  const scale = data.train.count / n;
+  const seconds = result.history.map((m) => m.seconds * scale);
+  const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+  return {
+    engine,
+    available: true,
+    epochs: seconds,
+    secondsPerEpoch: median(steady),
+    minMax: [Math.min(...steady), Math.max(...steady)],
+    samplesPerSecond: data.train.count / median(steady),
+    peakRssMiB: Math.round(peakRssMiB()),
+    extrapolated,
+    testAccuracy: result.history.at(-1)?.testAccuracy,
+    profile: profile ? await profileKernels(data.train, batchSize) : undefined,
+  };
+}
+
+function format(r: EngineResult): string {
+  if (!r.available) return `${r.engine.padEnd(11)} not available: ${r.reason}`;
+  const approx = r.extrapolated ? '≈' : ' ';
+  const lines = [
+    `${r.engine.padEnd(11)}${approx}${r.secondsPerEpoch!.toFixed(2).padStart(7)} s/epoch (min–max ${r.minMax![0].toFixed(2)}–${r.minMax![1].toFixed(2)})` +
+      `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB` +
+      (r.testAccuracy !== undefined ? `  test acc ${(100 * r.testAccuracy).toFixed(2)} % after ${r.epochs!.length} epochs` : ''),
+  ];
+  for (const p of r.profile ?? []) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms/step  ${String(p.calls).padStart(3)}×  ${p.kernel}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      epochs: { type: 'string', default: '3' },
+      'batch-size': { type: 'string', default: '128' },
+      engines: { type: 'string', default: 'tensorflow,wasm,cpu' },
+      'cpu-batches': { type: 'string', default: '40' },
+      profile: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      child: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const epochs = Number(values.epochs);
+  const batchSize = Number(values['batch-size']);
+  const cpuBatches = Number(values['cpu-batches']);
+  for (const [name, v] of [['--epochs', epochs], ['--batch-size', batchSize], ['--cpu-batches', cpuBatches]] as const) {
+    if (!Number.isInteger(v) || v < 1) {
+      process.stderr.write(`error: ${name}: expected a positive integer\n`);
+      return 2;
+    }
+  }
+  if (values.child) {
+    process.stdout.write(JSON.stringify(await child(values.child as EngineName, epochs, batchSize, cpuBatches, values.profile)) + '\n');
+    return 0;
+  }
+  const header = `model of record, full MNIST (60,000), batch ${batchSize}, ${epochs} epochs; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
+  if (!values.json) process.stdout.write(header + '\n');
+  const results: EngineResult[] = [];
+  for (const engine of values.engines.split(',').map((e) => e.trim())) {
+    const args = ['--import', 'tsx', 'scripts/bench.ts', '--child', engine, '--epochs', String(epochs), '--batch-size', String(batchSize), '--cpu-batches', String(cpuBatches), ...(values.profile ? ['--profile'] : [])];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = run.stdout.trim().split('\n').pop() ?? '';
+    const result: EngineResult = run.status === 0 && line.startsWith('{') ? JSON.parse(line) : { engine, available: false, reason: `benchmark process failed (exit ${run.status})` };
+    results.push(result);
+    if (!values.json) process.stdout.write(format(result) + '\n');
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ header, results }) + '\n');
+  return 0;
+}
+
+process.exitCode = await main();
