@@ -19,3 +19,7 @@ export * from './render.js';
 export * from './display.js';
 export * from './table.js';
 export * from './digits.js';
+export * from './notebook.js';
+export * from './report.js';
+export * from './figures.js';
+export * from './explore.js';
