@@ -72,7 +72,7 @@ describe('parseTrainArgs', () => {
 describe('npm run train (process)', () => {
   it('prints JSON lines: start, one per epoch, done; saves the model', () => {
     const name = `test-cli-${process.pid}`;
-    const ok = train(['--dataset', 'mnist-quick', '--epochs', '2', '--limit-train', '2000', '--json', '--save', name]);
+    const ok = train(['--dataset', 'mnist-quick', '--epochs', '2', '--limit-train', '2000', '--validation-size', '500', '--json', '--save', name]);
     const saved = path.join(root, 'data', 'models', name);
     after(() => rmSync(saved, { recursive: true, force: true }));
     assert.equal(ok.code, 0, ok.stderr);
@@ -95,7 +95,7 @@ describe('npm run train (process)', () => {
     assert.equal(bad.stderr.trim(), 'error: --epochs: expected an integer from 1 to 10000, got "0"');
     const big = train(['--dataset', 'mnist-quick', '--batch-size', '999999']);
     assert.equal(big.code, 2);
-    assert.match(big.stderr.trim(), /^error: --batch-size: expected an integer from 1 to the training set size \(7000\), got 999999$/);
+    assert.match(big.stderr.trim(), /^error: --batch-size: expected an integer from 1 to the training set size \(8000\), got 999999$/);
     const missing = train(['--data-dir', '/nonexistent/folder']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
@@ -107,6 +107,6 @@ describe('npm run train (process)', () => {
   it('a learning rate of 7 stops cleanly with the epoch and batch where the loss exploded', () => {
     const r = train(['--dataset', 'mnist-quick', '--epochs', '2', '--learning-rate', '7']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /error: training stopped: the loss exploded to .* at epoch 1, batch \d+ of 55/);
+    assert.match(r.stderr, /error: training stopped: the loss exploded to .* at epoch 1, batch \d+ of 63/);
   });
 });

@@ -41,7 +41,7 @@ describe('interruptions', () => {
     run.child.kill('SIGINT');
     assert.equal(await run.exited, 130);
     const { stdout, stderr } = run.output();
-    assert.match(stderr, /error: training interrupted at epoch \d+, batch \d+ of 55/);
+    assert.match(stderr, /error: training interrupted at epoch \d+, batch \d+ of 63/);
     assert.match(stdout, /"event":"stopped","reason":"interrupted"/);
     assert.deepEqual(readFileSync(path.join(modelDir, 'weights.bin')), before);
     assert.deepEqual(readdirSync(path.dirname(modelDir)).filter((e) => e.includes(modelName) && e.startsWith('.')), []);
