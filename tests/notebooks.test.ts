@@ -1,0 +1,124 @@
+// Executes the four teaching notebooks in quick mode through `npm run notebooks` into a temp folder and checks what they show.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NOTEBOOKS = ['01-explore-data', '02-build-mlp', '03-train', '04-analyse-confusions'];
+
+interface Output {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+interface Cell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: Output[];
+}
+
+const joined = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
+const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** Every output of an executed notebook as text (stdout, HTML, markdown), and how many PNGs it shows. */
+function outputsOf(file: string): { text: string; pngs: number; codeCells: number } {
+  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter((c) => c.cell_type === 'code');
+  let text = '';
+  let pngs = 0;
+  for (const o of cells.flatMap((c) => c.outputs ?? [])) {
+    text += joined(o.text);
+    for (const mime of ['text/html', 'text/markdown', 'text/plain']) text += joined(o.data?.[mime]);
+    if (o.data?.['image/png']) pngs++;
+  }
+  return { text, pngs, codeCells: cells.length };
+}
+
+function isPng(file: string): boolean {
+  return fs.readFileSync(file).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+}
+
+describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
+  let out: string;
+  let run: { code: number | null; stdout: string; stderr: string };
+  const before_: Record<string, string> = {};
+
+  before(async () => {
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-notebooks-'));
+    for (const nb of NOTEBOOKS) before_[nb] = sha(path.join(root, 'notebooks', `${nb}.ipynb`));
+    // MNIST_NB_MODEL: 03 saves and 04 loads a model inside the temp folder, never data/models/.
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'notebooks.ts'), '--quick', '--out-dir', out, ...NOTEBOOKS], {
+      cwd: root,
+      env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    run = { code, stdout, stderr };
+  });
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('runs every cell of all four notebooks without an error and leaves the committed notebooks untouched', () => {
+    assert.equal(run.code, 0, `npm run notebooks failed:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    assert.match(run.stdout, /4 passed, 0 failed/);
+    for (const nb of NOTEBOOKS) {
+      assert.equal(sha(path.join(root, 'notebooks', `${nb}.ipynb`)), before_[nb], `${nb} was modified`);
+      const { codeCells } = outputsOf(path.join(out, `${nb}.ipynb`));
+      assert.ok(codeCells >= 5, `${nb} has ${codeCells} code cells`);
+    }
+  });
+
+  it('01 loads the quick subset, shows digits, the balance table and the pixel histograms', () => {
+    const { text, pngs } = outputsOf(path.join(out, '01-explore-data.ipynb'));
+    assert.match(text, /train: 8,000 images, test: 2,000 images, each 28×28 = 784 pixels/);
+    assert.match(text, /Images per digit/);
+    assert.ok(pngs >= 7, `01 shows ${pngs} PNGs`);
+    for (const name of ['sample-digits', 'digit-pixels', 'class-balance', 'pixels-raw', 'pixels-normalised', 'class-means', 'farthest-from-mean']) {
+      assert.ok(isPng(path.join(out, 'figures', '01-explore-data', `${name}.png`)), `${name}.png`);
+    }
+  });
+
+  it('02 shows 235,146 parameters and an untrained accuracy near chance', () => {
+    const { text } = outputsOf(path.join(out, '02-build-mlp.ipynb'));
+    assert.match(text, /Total: 235,146 trainable parameters/);
+    const acc = Number(/untrained network on 2,000 test digits: accuracy ([\d.]+)%/.exec(text)?.[1]);
+    assert.ok(acc > 2 && acc < 25, `untrained accuracy ${acc}%`);
+    assert.ok(isPng(path.join(out, 'figures', '02-build-mlp', 'init-weights.png')));
+  });
+
+  it('03 prints one line per epoch, tabulates accuracy against the reference and saves the model', () => {
+    const { text } = outputsOf(path.join(out, '03-train.ipynb'));
+    assert.match(text, /epoch 1\/2 {2}loss [\d.]+ {2}acc [\d.]+% {2}val [\d.]+% {2}test [\d.]+%/);
+    assert.match(text, /epoch 2\/2 /);
+    assert.match(text, /Accuracy per epoch \(mnist-quick\) beside the reference/);
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as { history: { testAccuracy: number }[]; dataset: { name: string } };
+    assert.equal(meta.history.length, 2);
+    assert.equal(meta.dataset.name, 'mnist-quick');
+    assert.ok(meta.history[1].testAccuracy > 0.8, `quick test accuracy ${meta.history[1].testAccuracy}`);
+    for (const name of ['learning-curves-loss', 'learning-curves-accuracy', 'first-layer-weights']) {
+      assert.ok(isPng(path.join(out, 'figures', '03-train', `${name}.png`)), `${name}.png`);
+    }
+  });
+
+  it('04 loads the model 03 saved and shows the confusion matrix, per-class scores and mistake galleries', () => {
+    const { text } = outputsOf(path.join(out, '04-analyse-confusions.ipynb'));
+    assert.match(text, /Loaded `[^`]*model`: trained on `mnist-quick` for 2 epochs/);
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as { history: { testAccuracy: number }[] };
+    const acc = Number(/test accuracy ([\d.]+)% — \d+ of 2,000 test digits misclassified/.exec(text)?.[1]);
+    assert.equal(acc, Number((100 * meta.history[1].testAccuracy).toFixed(2)), 'the loaded model scores what 03 measured');
+    assert.match(text, /Per-class scores on the test set/);
+    assert.match(text, /Most confused pairs/);
+    const figures = path.join(out, 'figures', '04-analyse-confusions');
+    for (const name of ['confusion-matrix', 'per-class-scores', 'mistakes-pair-1', 'confident-mistakes', 'least-confident-correct']) {
+      assert.ok(isPng(path.join(figures, `${name}.png`)), `${name}.png`);
+    }
+  });
+});
