@@ -85,7 +85,7 @@ export function confusionFigure(p: Pick<Predictions, 'labels' | 'predicted' | 'n
 }
 
 /** Precision, recall and F1 per class as grouped bars; the y axis starts near the lowest score so differences show. */
-export function perClassChart(scores: readonly ClassScores[], title = 'Precision, recall and F1 per digit'): Figure {
+export function perClassChart(scores: readonly ClassScores[], title = 'Scores per digit'): Figure {
   if (scores.length === 0) throw new ConfigError('scores', 'no classes to plot');
   const all = scores.flatMap((s) => [s.precision, s.recall, s.f1]);
   const low = Math.max(0, Math.floor((Math.min(...all) - 0.02) * 50) / 50);
