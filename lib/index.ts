@@ -23,4 +23,6 @@ export * from './notebook.js';
 export * from './report.js';
 export * from './figures.js';
 export * from './explore.js';
+export * from './preprocess.js';
+export * from './draw-widget.js';
 export * from './experiments.js';

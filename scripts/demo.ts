@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import ts from 'typescript';
+import { preprocessBrowserSource } from '../lib/draw-widget.js';
 import { ConfigError, KitError } from '../lib/errors.js';
 import { projectRoot } from '../lib/paths.js';
 import { resolveModelDir } from '../lib/persist.js';
@@ -70,20 +70,6 @@ function parseOptions(argv: string[]): Options | undefined {
   return { port, modelArg: values.model ?? 'mlp' };
 }
 
-/** lib/preprocess.ts as a browser ES module: the page runs exactly the code the unit tests check. */
-function preprocessModuleSource(): string {
-  const file = path.join(projectRoot(), 'lib', 'preprocess.ts');
-  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ESNext, removeComments: false },
-    fileName: file,
-  }).outputText;
-  // Served as is, so it must not import anything (a Node module would not load in the page).
-  if (/^\s*import[\s{*'"]|\brequire\(/m.test(out)) {
-    throw new KitError('demo-preprocess', `${file} imports other modules; the demo page needs it self-contained`);
-  }
-  return out;
-}
-
 interface Route {
   /** Reads the body at request time, so a retrained model or an edited page shows on reload. */
   readonly body: () => Promise<Buffer | string>;
@@ -92,10 +78,11 @@ interface Route {
   readonly noStore?: boolean;
 }
 
-function routes(modelDir: string, modelName: string): Map<string, Route> {
+async function routes(modelDir: string, modelName: string): Promise<Map<string, Route>> {
   const root = projectRoot();
   const demoFile = (name: string) => () => fs.readFile(path.join(root, 'demo', name));
-  const preprocess = preprocessModuleSource();
+  // The page runs exactly the code the unit tests check: lib/preprocess.ts, transpiled as it is now.
+  const preprocess = await preprocessBrowserSource('esm');
   const table = new Map<string, Route>([
     ['/', { body: demoFile('index.html'), type: TYPES['.html'] }],
     ['/index.html', { body: demoFile('index.html'), type: TYPES['.html'] }],
@@ -203,7 +190,7 @@ interface DemoServer {
 
 /** Starts the server on 127.0.0.1 (never another interface). Port 0 picks a free port. */
 async function startDemoServer(options: { port: number; modelDir: string; modelName: string }): Promise<DemoServer> {
-  const table = routes(options.modelDir, options.modelName);
+  const table = await routes(options.modelDir, options.modelName);
   let port = options.port;
   const server = http.createServer(handler(table, () => [`${HOST}:${port}`, `localhost:${port}`]));
   await new Promise<void>((resolve, reject) => {

@@ -13,6 +13,7 @@ import { loadDataset } from '../lib/data/datasets.js';
 import type { Dataset } from '../lib/data/types.js';
 import { createMlp, type MlpConfig } from '../lib/model.js';
 import { saveModel } from '../lib/persist.js';
+import { drawDigitWidget } from '../lib/draw-widget.js';
 import { preprocessDrawing, type GrayImage } from '../lib/preprocess.js';
 import { trainModel } from '../lib/train.js';
 import { quickMnist, useWasm } from './helpers.js';
@@ -293,8 +294,45 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       // The page showed it: the top bar is highlighted and the sentence names it.
       assert.equal(await page.locator('#bars li.top .label').textContent(), '1');
       assert.match((await page.locator('#guess').textContent()) ?? '', /The model says: 1 \(\d+ % sure\)/);
+      // The bar is drawn to scale: its filled share of the track is the probability.
+      const share = await page.locator('#bars li.top .fill').evaluate((el) => el.getBoundingClientRect().width / el.parentElement!.getBoundingClientRect().width);
+      assert.ok(Math.abs(share - drawn.probabilities![1]) < 0.02, `top bar fills ${share.toFixed(3)} of its track for p = ${drawn.probabilities![1].toFixed(3)}`);
       await page.screenshot({ path: path.join(outDir, 'demo-drawn-1.png') });
       assert.deepEqual(problems, []);
+    });
+
+    test('the notebook widget (drawDigitWidget) carries the model inline: same probabilities as Node, and a drawn "1" is 1', async () => {
+      const html = await drawDigitWidget({ model: model, config: config });
+      assert.ok(!/<script[^>]+src=/.test(html), 'no external script: it must work in a notebook without a server');
+      const widgetPage = await browser.newPage();
+      const widgetProblems: string[] = [];
+      widgetPage.on('pageerror', (e) => widgetProblems.push(e.message));
+      widgetPage.on('request', (r) => !r.url().startsWith('data:') && widgetProblems.push(`request: ${r.url()}`));
+      await widgetPage.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
+      type Widget = { paintDigit(p: number[]): unknown; last(): unknown };
+      for (let i = 0; i < 5; i++) {
+        const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
+        const result = (await widgetPage.evaluate((px) => (window as unknown as { mnistDigitWidgets: Widget[] }).mnistDigitWidgets[0].paintDigit(px), Array.from(original))) as DemoResult;
+        const expected = preprocessDrawing(upscale10(original)).pixels;
+        const nodeProbs = tf.tidy(() => (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync());
+        const maxProbDiff = Math.max(...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])));
+        assert.ok(maxProbDiff < 1e-4, `digit ${i}: widget and Node probabilities differ by ${maxProbDiff}`);
+      }
+      await widgetPage.click('.dw-clear');
+      const box = (await widgetPage.locator('.dw-pad').boundingBox())!;
+      await widgetPage.mouse.move(box.x + 150, box.y + 40);
+      await widgetPage.mouse.down();
+      await widgetPage.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
+      await widgetPage.mouse.up();
+      await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
+      await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
+      const drawn = (await widgetPage.evaluate(() => (window as unknown as { mnistDigitWidgets: Widget[] }).mnistDigitWidgets[0].last())) as DemoResult;
+      assert.equal(drawn.empty, false);
+      assert.equal(drawn.top, 1, `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`);
+      assert.match((await widgetPage.locator('.dw-guess').textContent()) ?? '', /The model says: 1/);
+      await widgetPage.screenshot({ path: path.join(outDir, 'demo-widget.png') });
+      assert.deepEqual(widgetProblems, []);
+      await widgetPage.close();
     });
   });
 });
