@@ -167,11 +167,8 @@ class Runner:
         self.install_signal_handlers(asyncio.current_task())
         started = time.monotonic()
         client.reset_execution_trackers()
-        client.km = client.create_kernel_manager()
         try:
-            await client.async_start_new_kernel(cwd=self.args.cwd)
-            self.events.emit('kernel_launched', pid=kernel_pid(client))
-            await client.async_start_new_kernel_client()
+            await self.start_kernel(client)
             self.events.emit('kernel_started', pid=kernel_pid(client),
                              seconds=round(time.monotonic() - started, 3))
             await self.record_language_info(client, nb)
@@ -184,6 +181,23 @@ class Runner:
             # async_start_new_kernel_client cleans up (and drops km) itself when it fails.
             if client.km is not None:
                 await client._async_cleanup_kernel()
+
+    async def start_kernel(self, client):
+        # Under heavy CPU load a tslab start can fail (zeromq "EBUSY: Socket is blocked by a bind
+        # or unbind operation", or no reply within --startup-timeout): start a fresh one once more.
+        for attempt in (1, 2):
+            client.km = client.create_kernel_manager()
+            try:
+                await client.async_start_new_kernel(cwd=self.args.cwd)
+                self.events.emit('kernel_launched', pid=kernel_pid(client))
+                await client.async_start_new_kernel_client()
+                return
+            except Exception as err:  # nbclient/jupyter_client raise RuntimeError, TimeoutError, zmq errors
+                if attempt == 2:
+                    raise
+                self.events.emit('kernel_retry', message=f'{type(err).__name__}: {err}')
+                if client.km is not None:
+                    await client._async_cleanup_kernel()
 
     async def record_language_info(self, client, nb):
         msg_id = client.kc.kernel_info()

@@ -155,6 +155,7 @@ class Progress {
   onEvent(event: DriverEvent): void {
     const elapsed = seconds(performance.now() - this.started);
     if (event.event === 'kernel_started') this.line(`kernel started in ${Number(event.seconds).toFixed(1)} s`);
+    if (event.event === 'kernel_retry') this.line(`kernel failed to start (${String(event.message)}); starting a fresh one`);
     if (event.event === 'kernel_launched' && this.verbose) this.line(`kernel pid ${String(event.pid)}`);
     if (event.event === 'cell_start') {
       this.cellLabel = `cell ${String(event.code_index)}/${String(event.code_total)}`;
