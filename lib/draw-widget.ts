@@ -153,13 +153,13 @@ function widgetCss(id: string): string {
     `${r} .dw-note{font-size:12px;color:#5a5a5a;max-width:280px;margin:6px 0 0}`,
     `${r} button{font:inherit;padding:2px 12px;margin-top:6px;cursor:pointer}`,
     `${r} .dw-bars{width:260px}`,
-    `${r} .dw-row{display:grid;grid-template-columns:5.5em 1fr 3.6em;gap:6px;align-items:center;margin:2px 0;font-variant-numeric:tabular-nums}`,
+    `${r} .dw-row{display:grid;grid-template-columns:5.5em 1fr 4.4em;gap:6px;align-items:center;margin:2px 0;font-variant-numeric:tabular-nums}`,
     `${r} .dw-label{text-align:right;font-weight:600;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}`,
     `${r} .dw-track{background:#e8eef3;height:16px;border-radius:3px;overflow:hidden}`,
     `${r} .dw-fill{display:block;background:#9bb8cc;height:100%;width:0}`,
     `${r} .dw-top .dw-fill{background:#0072b2}`,
     `${r} .dw-top .dw-label{color:#0072b2}`,
-    `${r} .dw-pct{text-align:right;font-size:13px}`,
+    `${r} .dw-pct{text-align:right;font-size:13px;white-space:nowrap}`,
     `${r} .dw-guess{margin:8px 0 0;font-size:16px;min-height:1.3em}`,
   ].join('\n');
 }
