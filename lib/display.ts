@@ -46,7 +46,7 @@ export function inNotebook(): boolean {
   return kernelDisplay() !== undefined;
 }
 
-function staticMode(): boolean {
+export function staticMode(): boolean {
   const v = process.env.MNIST_NB_STATIC;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }

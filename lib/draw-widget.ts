@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { kernelDisplay } from './display.js';
+import { kernelDisplay, staticMode } from './display.js';
 import { KitError } from './errors.js';
 import type { MlpConfig } from './model.js';
 import { projectRoot } from './paths.js';
@@ -192,8 +192,14 @@ export async function drawDigitWidget(options: DrawDigitWidgetOptions = {}): Pro
 
 /** Shows the widget in a tslab notebook; outside one prints where to find the stand-alone page. */
 export async function showDrawDigit(options: DrawDigitWidgetOptions = {}): Promise<void> {
-  const html = await drawDigitWidget(options);
   const display = kernelDisplay();
+  if (display && staticMode()) {
+    // A headless run writes notebooks for reading (GitHub, untrusted notebooks), where the widget's
+    // script never runs: 1.3 MB of dead HTML helps nobody there.
+    display.markdown('*The draw-a-digit widget appears here when you run this cell live in Jupyter (or run `npm run demo`).*');
+    return;
+  }
+  const html = await drawDigitWidget(options);
   if (display) display.html(html);
   else console.log('[draw-a-digit widget: shows in a notebook; outside one, run `npm run demo` for the same page in a browser]');
 }
