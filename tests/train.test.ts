@@ -63,6 +63,33 @@ describe('trainModel', () => {
     });
   });
 
+  it('one step equals a by-hand reference step (L2 in the graph, stock gradients, tf.train.adam)', async () => {
+    const batch = head(data.train, 96);
+    const { model, config } = createMlp({ seed: 21, dropout: 0 });
+    const result = await trainModel(model, config, { train: batch }, { epochs: 1, batchSize: 96, shuffle: false, evaluate: false });
+    const reference = createMlp({ seed: 21, dropout: 0 });
+    const vars = denseVariables(reference.model);
+    const optimizer = tf.train.adam(config.learningRate);
+    const refLoss = tf.tidy(() => {
+      const x = tf.tensor2d(batch.images, [96, 784]);
+      const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), 10);
+      const { value, grads } = tf.variableGrads(() => tf.add(tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, standardDense)), l2Penalty(vars, config.l2)!) as tf.Scalar, vars);
+      optimizer.applyGradients(grads);
+      return value.dataSync()[0];
+    });
+    assert.ok(Math.abs(result.history[0].loss - refLoss) < 1e-5, `loss ${result.history[0].loss} vs reference ${refLoss}`);
+    denseVariables(model).forEach((v, i) => {
+      const ours = v.dataSync();
+      const ref = vars[i].dataSync();
+      let maxDiff = 0;
+      for (let j = 0; j < ours.length; j++) maxDiff = Math.max(maxDiff, Math.abs(ours[j] - ref[j]));
+      assert.ok(maxDiff < 1e-6, `variable ${i}: max diff ${maxDiff}`);
+    });
+    optimizer.dispose();
+    model.dispose();
+    reference.model.dispose();
+  });
+
   it('stops at the first non-finite loss and keeps the last good weights', async () => {
     // Huge initial weights overflow float32 in the second layer: logits become ±Infinity, the loss NaN.
     const { model, config } = createMlp({ initializer: 'randomNormal', initStddev: 1e30 });
