@@ -7,6 +7,7 @@ import { loadDataset } from '../lib/data/datasets.js';
 import { initEngine, type EngineName } from '../lib/engine.js';
 import { createMlp } from '../lib/model.js';
 import { median, peakRssMiB } from '../lib/stats.js';
+import { standardDense } from '../lib/forward.js';
 import { trainModel } from '../lib/train.js';
 import type { Split } from '../lib/data/types.js';
 
@@ -14,8 +15,9 @@ const USAGE = `Usage: npm run bench -- [--epochs 3] [--batch-size 128] [--engine
 
 Trains the model of record on the full 60,000 MNIST training images (no validation split) on each engine
 that loads here, one child process per engine, and prints seconds/epoch (median of the epochs after the
-first, with min–max), samples/s and peak RSS. The plain-JS cpu engine is ~50× slower: it is timed on
---cpu-batches batches and its epoch time extrapolated (marked "≈"). --profile adds the top kernels by time.
+first, with min–max), samples/s and peak RSS. The plain-JS cpu engine is ~30× slower: it is timed on
+--cpu-batches batches and its epoch time extrapolated (marked "≈"); so is, on wasm, the same loop with
+TensorFlow.js's stock matMul gradient, for comparison. --profile adds the top kernels by time.
 `;
 
 interface EngineResult {
@@ -30,6 +32,18 @@ interface EngineResult {
   extrapolated?: boolean;
   testAccuracy?: number;
   profile?: Array<{ kernel: string; ms: number; calls: number }>;
+  /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
+  stockSecondsPerEpoch?: number;
+}
+
+/** Times `batches` steps of the loop with the stock dense gradient; extrapolates to a full epoch. */
+async function stockGradientEpoch(train: Split, batchSize: number, batches: number): Promise<number> {
+  const n = batches * batchSize;
+  const slice: Split = { images: train.images.subarray(0, n * 784), labels: train.labels.subarray(0, n), count: n };
+  const { model, config } = createMlp();
+  const result = await trainModel(model, config, { train: slice }, { epochs: 2, batchSize, evaluate: false, dense: standardDense });
+  model.dispose();
+  return (result.history[1].seconds * train.count) / n;
 }
 
 async function profileKernels(train: Split, batchSize: number): Promise<EngineResult['profile']> {
@@ -78,6 +92,7 @@ async function child(engine: EngineName, epochs: number, batchSize: number, cpuB
     extrapolated,
     testAccuracy: result.history.at(-1)?.testAccuracy,
     profile: profile ? await profileKernels(data.train, batchSize) : undefined,
+    stockSecondsPerEpoch: engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
   };
 }
 
@@ -89,6 +104,9 @@ function format(r: EngineResult): string {
       `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB` +
       (r.testAccuracy !== undefined ? `  test acc ${(100 * r.testAccuracy).toFixed(2)} % after ${r.epochs!.length} epochs` : ''),
   ];
+  if (r.stockSecondsPerEpoch !== undefined) {
+    lines.push(`  (same loop with TensorFlow.js's stock matMul gradient: ≈${r.stockSecondsPerEpoch.toFixed(2)} s/epoch, ${(r.stockSecondsPerEpoch / r.secondsPerEpoch!).toFixed(1)}× slower)`);
+  }
   for (const p of r.profile ?? []) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms/step  ${String(p.calls).padStart(3)}×  ${p.kernel}`);
   return lines.join('\n');
 }

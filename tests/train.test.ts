@@ -74,7 +74,7 @@ describe('trainModel', () => {
       const x = tf.tensor2d(batch.images, [96, 784]);
       const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), 10);
       const { value, grads } = tf.variableGrads(() => tf.add(tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, standardDense)), l2Penalty(vars, config.l2)!) as tf.Scalar, vars);
-      optimizer.applyGradients(grads);
+      optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
       return value.dataSync()[0];
     });
     assert.ok(Math.abs(result.history[0].loss - refLoss) < 1e-5, `loss ${result.history[0].loss} vs reference ${refLoss}`);
