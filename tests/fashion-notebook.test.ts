@@ -16,21 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../lib/data/datasets.js';
 import type { Split } from '../lib/data/types.js';
 import { idxBytes, labelsIdx } from './fixtures/idx-fixtures.js';
+import { joined, type IpynbCell as Cell } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const notebook = path.join(root, 'notebooks', '06-fashion-mnist.ipynb');
-
-interface Output {
-  output_type: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-}
-interface Cell {
-  cell_type: string;
-  outputs?: Output[];
-}
-
-const joined = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 
 /** The stdout text of each code cell, in order. */
 function codeCells(file: string): Array<{ text: string; mimes: string[] }> {

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { joined, readCells, type IpynbCell as Cell } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(root, 'tests', 'fixtures', 'notebooks');
@@ -49,27 +50,6 @@ function sha256(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-}
-interface Cell {
-  id?: string;
-  cell_type: string;
-  source: string | string[];
-  metadata: Record<string, unknown>;
-  outputs?: Output[];
-}
-
-function readCells(file: string): Cell[] {
-  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells;
-}
-
-function joined(text: string | string[] | undefined): string {
-  return Array.isArray(text) ? text.join('') : (text ?? '');
-}
 
 /** Every entry under `dir`, relative, so a test can assert that no temporary file was left behind. */
 function listTree(dir: string): string[] {

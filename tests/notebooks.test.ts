@@ -7,23 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { joined, type IpynbCell as Cell } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOTEBOOKS = ['01-explore-data', '02-build-mlp', '03-train', '04-analyse-confusions'];
 
-interface Output {
-  output_type: string;
-  name?: string;
-  text?: string | string[];
-  data?: Record<string, string | string[]>;
-}
-interface Cell {
-  cell_type: string;
-  source: string | string[];
-  outputs?: Output[];
-}
-
-const joined = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** Every output of an executed notebook as text (stdout, HTML, markdown), and how many PNGs it shows. */
