@@ -1,5 +1,6 @@
 // `npm run bench`: seconds per epoch, samples/s and peak memory of the model of record on each available engine.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -32,6 +33,8 @@ interface EngineResult {
   extrapolated?: boolean;
   testAccuracy?: number;
   profile?: Array<{ kernel: string; ms: number; calls: number }>;
+  /** Threads the engine computes with: XNNPACK's pool on wasm (1 in Node), TensorFlow's pool natively. */
+  threads?: number;
   /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
   stockSecondsPerEpoch?: number;
 }
@@ -65,6 +68,12 @@ async function profileKernels(train: Split, batchSize: number): Promise<EngineRe
   return [...byKernel.entries()].map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 })).sort((a, b) => b.ms - a.ms).slice(0, 15);
 }
 
+function wasmThreads(): number {
+  // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build.
+  const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+  return wasm.getThreadsCount();
+}
+
 /** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
 async function child(engine: EngineName, epochs: number, batchSize: number, cpuBatches: number, profile: boolean): Promise<EngineResult> {
   try {
@@ -72,6 +81,7 @@ async function child(engine: EngineName, epochs: number, batchSize: number, cpuB
   } catch (error) {
     return { engine, available: false, reason: (error as Error).message };
   }
+  const threads = engine === 'wasm' ? wasmThreads() : engine === 'cpu' ? 1 : os.cpus().length;
   const data = await loadDataset({ dataset: 'mnist', validationSize: 0 });
   const extrapolated = engine === 'cpu';
   const n = extrapolated ? Math.min(cpuBatches * batchSize, data.train.count) : data.train.count;
@@ -84,6 +94,7 @@ async function child(engine: EngineName, epochs: number, batchSize: number, cpuB
   return {
     engine,
     available: true,
+    threads,
     epochs: seconds,
     secondsPerEpoch: median(steady),
     minMax: [Math.min(...steady), Math.max(...steady)],
@@ -101,7 +112,7 @@ function format(r: EngineResult): string {
   const approx = r.extrapolated ? '≈' : ' ';
   const lines = [
     `${r.engine.padEnd(11)}${approx}${r.secondsPerEpoch!.toFixed(2).padStart(7)} s/epoch (min–max ${r.minMax![0].toFixed(2)}–${r.minMax![1].toFixed(2)})` +
-      `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB` +
+      `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB  threads ${r.threads}` +
       (r.testAccuracy !== undefined ? `  test acc ${(100 * r.testAccuracy).toFixed(2)} % after ${r.epochs!.length} epochs` : ''),
   ];
   if (r.stockSecondsPerEpoch !== undefined) {
