@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseEngineChoice, type EngineChoice } from './engine.js';
 import { ConfigError } from './errors.js';
+import { isModelName } from './persist.js';
 import { ACTIVATIONS, MODEL_OF_RECORD, resolveConfig, type Activation, type MlpConfig } from './model.js';
 
 export const DATASET_CHOICES = ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir'] as const;
@@ -134,7 +135,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
     seed: str('seed') === undefined ? MODEL_OF_RECORD.seed : integer('seed', str('seed')!, 0, 2 ** 31 - 1),
   });
   const save = str('save');
-  if (save !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(save)) {
+  if (save !== undefined && !isModelName(save)) {
     throw new ConfigError('--save', `expected a model name of letters, digits, '.', '_' or '-' (at most 64), got "${save}"`);
   }
   return {

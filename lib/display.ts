@@ -7,6 +7,7 @@ import { digitGridPng, type DigitGridOptions } from './digits.js';
 import { KitError } from './errors.js';
 import { figureTitle, type Figure } from './plots.js';
 import { plotlySource, renderHtml, renderPng, scriptJson, setRendererIdleClose } from './render.js';
+import { envFlag } from './env.js';
 import { dataFrameToHtml, dataFrameToText, type TableInput, type TableOptions } from './table.js';
 
 /** The part of tslab's `display` object used here; each call emits one output of one MIME type. */
@@ -47,8 +48,7 @@ export function inNotebook(): boolean {
 }
 
 export function staticMode(): boolean {
-  const v = process.env.MNIST_NB_STATIC;
-  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+  return envFlag(process.env.MNIST_NB_STATIC);
 }
 
 function figuresDir(): string | undefined {

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './data/types.js';
+import { envFlag } from './env.js';
 import { ModelFileError } from './errors.js';
 import { createMlp, type MlpConfig } from './model.js';
 import { loadModel, resolveModelDir, saveModel, type ModelMeta } from './persist.js';
@@ -21,13 +22,9 @@ export interface NotebookSettings {
   readonly modelName: string;
 }
 
-function flag(value: string | undefined): boolean {
-  return value !== undefined && value !== '' && value !== '0' && value.toLowerCase() !== 'false';
-}
-
 /** The settings for this run, read from the environment the notebook runner sets. */
 export function notebookSettings(env: NodeJS.ProcessEnv = process.env): NotebookSettings {
-  const quick = flag(env.MNIST_NB_QUICK);
+  const quick = envFlag(env.MNIST_NB_QUICK);
   const override = env.MNIST_NB_MODEL?.trim();
   return Object.freeze({
     quick,

@@ -28,10 +28,15 @@ export function modelsDir(): string {
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** A model name as `--save NAME` and data/models/NAME/ take it: letters, digits, '.', '_', '-', at most 64. */
+export function isModelName(name: string): boolean {
+  return NAME_RE.test(name);
+}
+
 /** A bare name resolves under data/models/; anything with a slash is taken as a folder path. */
 export function resolveModelDir(nameOrPath: string): string {
   if (nameOrPath.includes('/') || nameOrPath.includes(path.sep)) return path.resolve(nameOrPath);
-  if (!NAME_RE.test(nameOrPath)) {
+  if (!isModelName(nameOrPath)) {
     throw new KitError('model-name', `model name "${nameOrPath}" is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
   }
   return path.join(modelsDir(), nameOrPath);

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { RenderError } from './errors.js';
 import type { Figure } from './plots.js';
+import { escapeHtml } from './table.js';
 
 export interface PngOptions {
   /** CSS pixels; default: the figure's layout width/height (700×450 for the kit's builders). */
@@ -24,7 +25,7 @@ export interface RendererStats {
 const require = createRequire(import.meta.url);
 
 /** The flags the environment notes found reliable for Debian's chromium in containers. */
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -280,6 +281,3 @@ export function renderHtml(fig: Figure): string {
   ].join('\n');
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { preprocessBrowserSource } from '../lib/draw-widget.js';
 import { ConfigError, KitError } from '../lib/errors.js';
 import { projectRoot } from '../lib/paths.js';
-import { resolveModelDir } from '../lib/persist.js';
+import { isModelName, resolveModelDir } from '../lib/persist.js';
 
 const USAGE = `Usage: npm run demo -- [--port N] [--model NAME|PATH]
 
@@ -112,7 +112,7 @@ interface ModelInfo {
 function modelInfo(dir: string, name: string): ModelInfo {
   const available = MODEL_FILES.every((f) => existsSync(path.join(dir, f)));
   const shown = path.relative(projectRoot(), dir).startsWith('..') ? dir : path.relative(projectRoot(), dir);
-  const isName = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name);
+  const isName = isModelName(name);
   const hint = available
     ? ''
     : isName

@@ -15,17 +15,17 @@ import { createMlp, type MlpConfig } from '../lib/model.js';
 import { saveModel } from '../lib/persist.js';
 import { drawDigitWidget } from '../lib/draw-widget.js';
 import { preprocessDrawing, type GrayImage } from '../lib/preprocess.js';
+import { CHROMIUM_ARGS } from '../lib/render.js';
 import { trainModel } from '../lib/train.js';
 import { quickMnist, useWasm } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'test-output');
 const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
-const BROWSER_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Debian's chromium with a fresh profile folder (playwright passes it as --user-data-dir). */
 function launch(profile: string, viewport: { width: number; height: number }): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: BROWSER_ARGS, viewport });
+  return chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: CHROMIUM_ARGS, viewport });
 }
 
 interface Server {

@@ -9,15 +9,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../lib/render.js';
 import { ensureKernelSpec, jupyterEnv, resolveSetup } from '../scripts/jupyter-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 const screenshot = path.join(root, 'test-output', 'jupyter-notebook.png');
-const browserArgs = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 /** Why this test cannot run here, or undefined when chromium and Jupyter Notebook are installed. */
 function missingTools(python: string): string | undefined {
@@ -115,7 +112,7 @@ test('Jupyter Notebook shows an executed notebook with the TypeScript kernel and
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
   try {
     await waitForServer(base, token, server, () => serverLog);
-    context = await chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: browserArgs });
+    context = await chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: CHROMIUM_ARGS });
     const page = await context.newPage();
     await page.setViewportSize({ width: 1100, height: 900 });
     await page.goto(`${base}/notebooks/display.ipynb?token=${token}`);
