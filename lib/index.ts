@@ -26,3 +26,4 @@ export * from './explore.js';
 export * from './preprocess.js';
 export * from './draw-widget.js';
 export * from './experiments.js';
+export * from './floor.js';

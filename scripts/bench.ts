@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
 import { initEngine, type EngineName } from '../lib/engine.js';
 import { createMlp } from '../lib/model.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../lib/floor.js';
 import { median, peakRssMiB } from '../lib/stats.js';
 import { standardDense } from '../lib/forward.js';
 import { trainModel } from '../lib/train.js';
@@ -16,7 +17,8 @@ const USAGE = `Usage: npm run bench -- [--epochs 3] [--batch-size 128] [--engine
 
 Trains the model of record on the full 60,000 MNIST training images (no validation split) on each engine
 that loads here, one child process per engine, and prints seconds/epoch (median of the epochs after the
-first, with min–max), samples/s and peak RSS. The plain-JS cpu engine is ~30× slower: it is timed on
+first, with min–max), samples/s, peak RSS, and the matmul floor: the step's matrix products alone timed on
+that engine, which no training loop can beat. The plain-JS cpu engine is ~30× slower: it is timed on
 --cpu-batches batches and its epoch time extrapolated (marked "≈"); so is, on wasm, the same loop with
 TensorFlow.js's stock matMul gradient, for comparison. --profile adds the top kernels by time.
 `;
@@ -37,6 +39,8 @@ interface EngineResult {
   threads?: number;
   /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
   stockSecondsPerEpoch?: number;
+  /** The step's matrix products alone on this engine: no loop can be faster. */
+  floor?: Pick<FloorMeasurement, 'secondsPerEpoch' | 'gflopsPerSecond' | 'msPerStep'> & { products: Array<{ label: string; ms: number }> };
 }
 
 /** Times `batches` steps of the loop with the stock dense gradient; extrapolates to a full epoch. */
@@ -66,6 +70,11 @@ async function profileKernels(train: Split, batchSize: number): Promise<EngineRe
   }
   model.dispose();
   return [...byKernel.entries()].map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 })).sort((a, b) => b.ms - a.ms).slice(0, 15);
+}
+
+function floorOf(f: FloorMeasurement): EngineResult['floor'] {
+  const products = f.products.map((p) => ({ label: `${p.label} ${p.a.join('×')}·${p.b.join('×')}`, ms: p.ms }));
+  return { secondsPerEpoch: f.secondsPerEpoch, gflopsPerSecond: f.gflopsPerSecond, msPerStep: f.msPerStep, products };
 }
 
 function wasmThreads(): number {
@@ -104,6 +113,7 @@ async function child(engine: EngineName, epochs: number, batchSize: number, cpuB
     testAccuracy: result.history.at(-1)?.testAccuracy,
     profile: profile ? await profileKernels(data.train, batchSize) : undefined,
     stockSecondsPerEpoch: engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
+    floor: floorOf(measureMatmulFloor(config, batchSize, data.train.count, extrapolated ? 2 : 20)),
   };
 }
 
@@ -117,6 +127,14 @@ function format(r: EngineResult): string {
   ];
   if (r.stockSecondsPerEpoch !== undefined) {
     lines.push(`  (same loop with TensorFlow.js's stock matMul gradient: ≈${r.stockSecondsPerEpoch.toFixed(2)} s/epoch, ${(r.stockSecondsPerEpoch / r.secondsPerEpoch!).toFixed(1)}× slower)`);
+  }
+  if (r.floor) {
+    const f = r.floor;
+    lines.push(
+      `  matmul floor: ${f.secondsPerEpoch.toFixed(2)} s/epoch (the step's ${f.products.length} matrix products alone, ${f.msPerStep.toFixed(2)} ms/step at ` +
+        `${f.gflopsPerSecond.toFixed(1)} GFLOP/s); the loop takes ${(r.secondsPerEpoch! / f.secondsPerEpoch).toFixed(1)}× that`,
+    );
+    if (r.profile) for (const p of f.products) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms  ${p.label}`);
   }
   for (const p of r.profile ?? []) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms/step  ${String(p.calls).padStart(3)}×  ${p.kernel}`);
   return lines.join('\n');
