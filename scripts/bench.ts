@@ -78,7 +78,8 @@ function floorOf(f: FloorMeasurement): EngineResult['floor'] {
 }
 
 function wasmThreads(): number {
-  // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build.
+  // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build (which would
+  // size its pool to half the logical cores anyway: 1 on a 2-vCPU machine).
   const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
   return wasm.getThreadsCount();
 }
