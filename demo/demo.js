@@ -1,7 +1,7 @@
-// The draw-a-digit page: pointer strokes on a canvas → MNIST-style 28×28 (lib/preprocess.ts) → the model in TensorFlow.js → bars.
+// The draw-a-digit page: pointer strokes on a canvas → MNIST-style 28×28 (lib/data/preprocess.ts) → the model in TensorFlow.js → bars.
 //
 // Plain browser JavaScript (an ES module), no build step: the preprocessing it imports is
-// lib/preprocess.ts, transpiled by the server, so the page and the unit tests share that code.
+// lib/data/preprocess.ts, transpiled by the server, so the page and the unit tests share that code.
 import { argMax, preprocessDrawing, rgbaToGray } from './preprocess.js';
 
 /** @typedef {{ name: string, dir: string, available: boolean, hint: string, classNames: string[], testAccuracy?: number }} ModelInfo */

@@ -5,12 +5,12 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine, type EngineName } from '../lib/engine.js';
-import { createMlp } from '../lib/model.js';
-import { measureMatmulFloor, type FloorMeasurement } from '../lib/floor.js';
-import { median, peakRssMiB } from '../lib/stats.js';
-import { standardDense } from '../lib/forward.js';
-import { trainModel } from '../lib/train.js';
+import { initEngine, type EngineName } from '../lib/ml/engine.js';
+import { createMlp } from '../lib/ml/model.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
+import { median, peakRssMiB } from '../lib/core/stats.js';
+import { standardDense } from '../lib/ml/forward.js';
+import { trainModel } from '../lib/ml/train.js';
 import type { Split } from '../lib/data/types.js';
 
 const USAGE = `Usage: npm run bench -- [--epochs 3] [--batch-size 128] [--engines tensorflow,wasm,cpu] [--cpu-batches 40] [--profile] [--json]

@@ -1,6 +1,6 @@
 // `npm run demo`: a local page (127.0.0.1 only) where you draw a digit and the trained model guesses it live, in the browser.
 //
-// The server hands out a fixed list of files and nothing else: the page (demo/), lib/preprocess.ts
+// The server hands out a fixed list of files and nothing else: the page (demo/), lib/data/preprocess.ts
 // transpiled for the browser, TensorFlow.js from node_modules, and the three files of one saved model.
 // A request path is looked up as an exact string in that list, so no path from a request ever reaches
 // the file system: "..", encoded or not, cannot escape.
@@ -9,10 +9,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { preprocessBrowserSource } from '../lib/draw-widget.js';
-import { ConfigError, KitError } from '../lib/errors.js';
-import { projectRoot } from '../lib/paths.js';
-import { isModelName, resolveModelDir } from '../lib/persist.js';
+import { preprocessBrowserSource } from '../lib/notebook/draw-widget.js';
+import { ConfigError, KitError } from '../lib/core/errors.js';
+import { projectRoot } from '../lib/core/paths.js';
+import { isModelName, resolveModelDir } from '../lib/ml/persist.js';
 
 const USAGE = `Usage: npm run demo -- [--port N] [--model NAME|PATH]
 
@@ -81,7 +81,7 @@ interface Route {
 async function routes(modelDir: string, modelName: string): Promise<Map<string, Route>> {
   const root = projectRoot();
   const demoFile = (name: string) => () => fs.readFile(path.join(root, 'demo', name));
-  // The page runs exactly the code the unit tests check: lib/preprocess.ts, transpiled as it is now.
+  // The page runs exactly the code the unit tests check: lib/data/preprocess.ts, transpiled as it is now.
   const preprocess = await preprocessBrowserSource('esm');
   const table = new Map<string, Route>([
     ['/', { body: demoFile('index.html'), type: TYPES['.html'] }],

@@ -1,6 +1,6 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
 import { parseArgs } from 'node:util';
-import { KitError } from '../lib/errors.js';
+import { KitError } from '../lib/core/errors.js';
 import { fetchDataset, SOURCES, type FetchableDataset } from '../lib/data/fetch.js';
 import { defaultDataDir } from '../lib/data/datasets.js';
 

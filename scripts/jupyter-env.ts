@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ToolMissingError } from '../lib/errors.js';
+import { ToolMissingError } from '../lib/core/errors.js';
 
 /** Repository root (this file lives in scripts/). */
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { ToolMissingError } from '../lib/errors.js';
+import { ToolMissingError } from '../lib/core/errors.js';
 import { installHint, kernelName, projectRoot } from './jupyter-env.js';
 
 const driver = path.join(projectRoot, 'scripts', 'nbrun.py');

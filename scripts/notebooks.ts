@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, KitError, ToolMissingError } from '../lib/errors.js';
+import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
 import { checkPython, ensureKernelSpec, jupyterEnv, projectRoot, resolveSetup } from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
 

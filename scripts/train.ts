@@ -1,14 +1,14 @@
 // `npm run train`: trains the MLP from the command line, with a progress bar or JSON lines, and saves it.
 import * as tf from '@tensorflow/tfjs';
-import { parseTrainArgs, TRAIN_USAGE, type TrainCliOptions } from '../lib/cli-args.js';
+import { parseTrainArgs, TRAIN_USAGE, type TrainCliOptions } from '../lib/cli/train-args.js';
 import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine } from '../lib/engine.js';
-import { ConfigError } from '../lib/errors.js';
-import { createMlp, summarize } from '../lib/model.js';
-import { saveModel } from '../lib/persist.js';
-import { createProgress } from '../lib/progress.js';
-import { median, peakRssMiB } from '../lib/stats.js';
-import { trainModel } from '../lib/train.js';
+import { initEngine } from '../lib/ml/engine.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { createMlp, summarize } from '../lib/ml/model.js';
+import { saveModel } from '../lib/ml/persist.js';
+import { createProgress } from '../lib/ml/progress.js';
+import { median, peakRssMiB } from '../lib/core/stats.js';
+import { trainModel } from '../lib/ml/train.js';
 
 const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + '\n');
 

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainArgs } from '../lib/cli-args.js';
-import { ConfigError } from '../lib/errors.js';
-import { createRng } from '../lib/random.js';
+import { parseTrainArgs } from '../lib/cli/train-args.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { createRng } from '../lib/core/random.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 

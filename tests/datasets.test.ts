@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { classNamesFor, clearDatasetCache, DATASETS, loadDataset } from '../lib/data/datasets.js';
 import { readIdxFile } from '../lib/data/idx.js';
 import type { Dataset, Split } from '../lib/data/types.js';
-import { ConfigError, DataError } from '../lib/errors.js';
+import { ConfigError, DataError } from '../lib/core/errors.js';
 import { folderFiles, imageBytes, labelsIdx, tempDir, writeFiles } from './fixtures/idx-fixtures.js';
 
 const require = createRequire(import.meta.url);

@@ -11,12 +11,12 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadDataset } from '../lib/data/datasets.js';
 import type { Dataset } from '../lib/data/types.js';
-import { createMlp, type MlpConfig } from '../lib/model.js';
-import { saveModel } from '../lib/persist.js';
-import { drawDigitWidget } from '../lib/draw-widget.js';
-import { preprocessDrawing, type GrayImage } from '../lib/preprocess.js';
-import { CHROMIUM_ARGS } from '../lib/render.js';
-import { trainModel } from '../lib/train.js';
+import { createMlp, type MlpConfig } from '../lib/ml/model.js';
+import { saveModel } from '../lib/ml/persist.js';
+import { drawDigitWidget } from '../lib/notebook/draw-widget.js';
+import { preprocessDrawing, type GrayImage } from '../lib/data/preprocess.js';
+import { CHROMIUM_ARGS } from '../lib/viz/render.js';
+import { trainModel } from '../lib/ml/train.js';
 import { quickMnist, useWasm } from './helpers.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,12 +1,12 @@
-// Tests for lib/digits.ts and lib/bitmap-font.ts: digit grids as PNG, pixel-exact, with readable captions.
+// Tests for lib/viz/digit-images.ts and lib/viz/bitmap-font.ts: digit grids as PNG, pixel-exact, with readable captions.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, drawText, glyph, hasGlyph, textWidth } from '../lib/bitmap-font.js';
-import { digitGalleryPng, digitGridLayout, digitGridPng, galleryIndices, wrapCaption } from '../lib/digits.js';
-import { ConfigError } from '../lib/errors.js';
+import { ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, drawText, glyph, hasGlyph, textWidth } from '../lib/viz/bitmap-font.js';
+import { digitGalleryPng, digitGridLayout, digitGridPng, galleryIndices, wrapCaption } from '../lib/viz/digit-images.js';
+import { ConfigError } from '../lib/core/errors.js';
 import { decodePng, pngHeader } from './figures-fixtures.js';
 import { firstDigits } from './figures-fixtures.js';
 

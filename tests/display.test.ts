@@ -1,4 +1,4 @@
-// Tests for lib/display.ts: what show/showTable/showDigits emit inside a (simulated) tslab kernel and outside one.
+// Tests for lib/notebook/display.ts: what show/showTable/showDigits emit inside a (simulated) tslab kernel and outside one.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,9 +15,9 @@ import {
   showTable,
   slug,
   type Display,
-} from '../lib/display.js';
-import { barChart } from '../lib/plots.js';
-import { browserPath, closeRenderer } from '../lib/render.js';
+} from '../lib/notebook/display.js';
+import { barChart } from '../lib/viz/charts.js';
+import { browserPath, closeRenderer } from '../lib/viz/render.js';
 import { firstDigits, pngHeader } from './figures-fixtures.js';
 
 type Call = [kind: keyof Display, value: string | Uint8Array];

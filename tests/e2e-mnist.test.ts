@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
-import { confusionMatrix, mostConfusedPairs, predict } from '../lib/evaluate.js';
-import { createMlp } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+import { confusionMatrix, mostConfusedPairs, predict } from '../lib/ml/evaluate.js';
+import { createMlp } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { useWasm } from './helpers.js';
 
 describe('model of record on full MNIST', () => {

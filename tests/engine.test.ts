@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, parseEngineChoice, type PackageLoader } from '../lib/engine.js';
-import { ConfigError, KitError } from '../lib/errors.js';
+import { initEngine, parseEngineChoice, type PackageLoader } from '../lib/ml/engine.js';
+import { ConfigError, KitError } from '../lib/core/errors.js';
 
 /** Simulates a user machine: native packages present but failing, the rest loading for real. */
 function loaderWith(broken: Record<string, Error>): PackageLoader {

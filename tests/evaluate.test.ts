@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../lib/data/types.js';
-import { confusionMatrix, leastConfidentCorrect, mistakes, mostConfusedPairs, perClassScores, predict } from '../lib/evaluate.js';
-import { createMlp } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+import { confusionMatrix, leastConfidentCorrect, mistakes, mostConfusedPairs, perClassScores, predict } from '../lib/ml/evaluate.js';
+import { createMlp } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 let data: Dataset;

@@ -14,10 +14,10 @@ import {
   summaryRow,
   trainWithLoss,
   type ExperimentData,
-} from '../lib/experiments.js';
-import { predict } from '../lib/evaluate.js';
-import { createMlp, denseVariables } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+} from '../lib/notebook/experiments.js';
+import { predict } from '../lib/ml/evaluate.js';
+import { createMlp, denseVariables } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { quickMnist, useWasm } from './helpers.js';
 
 let data: ExperimentData;

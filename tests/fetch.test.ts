@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadDataset } from '../lib/data/datasets.js';
 import { checkUrl, downloadFiles, networkErrorMessage, type DownloadOptions, type RemoteFile } from '../lib/data/fetch.js';
-import { ConfigError, DataError } from '../lib/errors.js';
+import { ConfigError, DataError } from '../lib/core/errors.js';
 import { folderFiles, tempDir } from './fixtures/idx-fixtures.js';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');

@@ -1,12 +1,12 @@
-// Tests for lib/figures.ts and lib/explore.ts: the notebooks' figures and image statistics against by-hand values on real MNIST.
+// Tests for lib/viz/figures.ts and lib/notebook/explore.ts: the notebooks' figures and image statistics against by-hand values on real MNIST.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
-import { ConfigError } from '../lib/errors.js';
-import { confusionMatrix, perClassScores, type Predictions } from '../lib/evaluate.js';
-import { classMeanImages, confidentMistakes, farthestFromClassMean, pixelStats, predictionCaption, weightImages } from '../lib/explore.js';
-import { accuracyCurves, classBalanceChart, confusionFigure, lossCurves, perClassChart, pixelHistogram, probabilityChart, weightHistogram } from '../lib/figures.js';
-import type { EpochMetrics } from '../lib/train.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { confusionMatrix, perClassScores, type Predictions } from '../lib/ml/evaluate.js';
+import { classMeanImages, confidentMistakes, farthestFromClassMean, pixelStats, predictionCaption, weightImages } from '../lib/notebook/explore.js';
+import { accuracyCurves, classBalanceChart, confusionFigure, lossCurves, perClassChart, pixelHistogram, probabilityChart, weightHistogram } from '../lib/viz/figures.js';
+import type { EpochMetrics } from '../lib/ml/train.js';
 import { head, quickMnist } from './helpers.js';
 
 let data: Dataset;

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { measureMatmulFloor, stepProducts } from '../lib/floor.js';
-import { createMlp, MODEL_OF_RECORD, resolveConfig } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+import { measureMatmulFloor, stepProducts } from '../lib/ml/floor.js';
+import { createMlp, MODEL_OF_RECORD, resolveConfig } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 // _FusedMatMul reports 3-D shapes with a batch of 1 ([1, m, k]); the product is the same.

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseIdx, readIdxFile } from '../lib/data/idx.js';
-import { DataError } from '../lib/errors.js';
+import { DataError } from '../lib/core/errors.js';
 import { idxBytes, imageBytes, imagesIdx, labelsIdx, tempDir } from './fixtures/idx-fixtures.js';
 
 /** Asserts that `fn` throws a DataError with this code whose message contains every snippet. */

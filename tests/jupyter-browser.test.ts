@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../lib/render.js';
+import { CHROMIUM_ARGS } from '../lib/viz/render.js';
 import { ensureKernelSpec, jupyterEnv, resolveSetup } from '../scripts/jupyter-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

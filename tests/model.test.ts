@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../lib/errors.js';
-import { createMlp, denseVariables, MODEL_OF_RECORD, resolveConfig, summarize } from '../lib/model.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { createMlp, denseVariables, MODEL_OF_RECORD, resolveConfig, summarize } from '../lib/ml/model.js';
 import { useWasm } from './helpers.js';
 
 before(useWasm);

@@ -1,12 +1,12 @@
-// Tests for lib/notebook.ts: quick-mode settings from the environment, and load-or-train of the shared saved model.
+// Tests for lib/notebook/settings.ts: quick-mode settings from the environment, and load-or-train of the shared saved model.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
-import { ModelFileError } from '../lib/errors.js';
-import { describeSettings, loadOrTrainModel, notebookSettings, type NotebookSettings } from '../lib/notebook.js';
+import { ModelFileError } from '../lib/core/errors.js';
+import { describeSettings, loadOrTrainModel, notebookSettings, type NotebookSettings } from '../lib/notebook/settings.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 describe('notebookSettings', () => {

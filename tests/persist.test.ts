@@ -5,11 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
-import { ModelFileError } from '../lib/errors.js';
-import { predict } from '../lib/evaluate.js';
-import { createMlp } from '../lib/model.js';
-import { loadModel, saveModel } from '../lib/persist.js';
-import { trainModel } from '../lib/train.js';
+import { ModelFileError } from '../lib/core/errors.js';
+import { predict } from '../lib/ml/evaluate.js';
+import { createMlp } from '../lib/ml/model.js';
+import { loadModel, saveModel } from '../lib/ml/persist.js';
+import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 let data: Dataset;

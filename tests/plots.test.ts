@@ -1,8 +1,8 @@
-// Tests for lib/plots.ts: figure specs built from real MNIST data have the right shapes, labels and titles.
+// Tests for lib/viz/charts.ts: figure specs built from real MNIST data have the right shapes, labels and titles.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError } from '../lib/errors.js';
+import { ConfigError } from '../lib/core/errors.js';
 import {
   barChart,
   binCounts,
@@ -12,7 +12,7 @@ import {
   histogram,
   lineChart,
   type Figure,
-} from '../lib/plots.js';
+} from '../lib/viz/charts.js';
 import { firstDigits } from './figures-fixtures.js';
 
 const CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];

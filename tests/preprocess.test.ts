@@ -1,4 +1,4 @@
-// Tests for lib/preprocess.ts: MNIST-style crop, fit-to-20 and centre-of-mass placement, on synthetic strokes and real MNIST digits.
+// Tests for lib/data/preprocess.ts: MNIST-style crop, fit-to-20 and centre-of-mass placement, on synthetic strokes and real MNIST digits.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
@@ -11,7 +11,7 @@ import {
   resizeArea,
   rgbaToGray,
   type GrayImage,
-} from '../lib/preprocess.js';
+} from '../lib/data/preprocess.js';
 import { quickMnist } from './helpers.js';
 
 /** A black w×h canvas with white filled discs along a polyline, like a thick pen stroke. */

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { predict } from '../lib/evaluate.js';
-import { createMlp } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+import { predict } from '../lib/ml/evaluate.js';
+import { createMlp } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');

@@ -1,13 +1,13 @@
-// Tests for lib/render.ts: real PNGs from headless chromium, offline HTML, browser reuse and clear errors.
+// Tests for lib/viz/render.ts: real PNGs from headless chromium, offline HTML, browser reuse and clear errors.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { RenderError } from '../lib/errors.js';
-import { confusionMatrixHeatmap, lineChart } from '../lib/plots.js';
-import { browserPath, closeRenderer, renderHtml, renderPng, rendererStats } from '../lib/render.js';
+import { RenderError } from '../lib/core/errors.js';
+import { confusionMatrixHeatmap, lineChart } from '../lib/viz/charts.js';
+import { browserPath, closeRenderer, renderHtml, renderPng, rendererStats } from '../lib/viz/render.js';
 import { decodePng, distinctColours, firstDigits, pngHeader } from './figures-fixtures.js';
 
 const OUT = resolve('test-output');

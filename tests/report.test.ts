@@ -1,20 +1,19 @@
-// Tests for lib/report.ts: the notebooks' danfo tables against by-hand counts on real MNIST and small hand-made matrices.
+// Tests for lib/notebook/reports.ts: the notebooks' danfo tables against by-hand counts on real MNIST and small hand-made matrices.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadDataset } from '../lib/data/datasets.js';
 import type { Dataset } from '../lib/data/types.js';
-import { ConfigError } from '../lib/errors.js';
-import { createMlp, summarize } from '../lib/model.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { classCounts } from '../lib/data/class-counts.js';
+import { createMlp, REFERENCE_ACCURACY, summarize } from '../lib/ml/model.js';
 import {
   accuracyFrame,
   classBalanceFrame,
-  classCounts,
   confusedPairsFrame,
   layerFrame,
   perClassFrame,
-  REFERENCE_ACCURACY,
-} from '../lib/report.js';
-import type { EpochMetrics } from '../lib/train.js';
+} from '../lib/notebook/reports.js';
+import type { EpochMetrics } from '../lib/ml/train.js';
 import { quickMnist } from './helpers.js';
 
 /** A DataFrame's cells as plain row arrays, and its index and columns as strings. */

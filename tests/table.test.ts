@@ -1,10 +1,10 @@
-// Tests for lib/table.ts: danfo DataFrames, Series and row arrays as escaped, aligned HTML and text tables.
+// Tests for lib/viz/tables.ts: danfo DataFrames, Series and row arrays as escaped, aligned HTML and text tables.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as dfd from 'danfojs-node';
-import { ConfigError } from '../lib/errors.js';
-import { dataFrameToHtml, dataFrameToText, formatCell } from '../lib/table.js';
+import { ConfigError } from '../lib/core/errors.js';
+import { dataFrameToHtml, dataFrameToText, formatCell } from '../lib/viz/tables.js';
 import { firstDigits } from './figures-fixtures.js';
 
 /** Per-class statistics of the first 3000 real training digits. */

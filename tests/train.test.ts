@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../lib/data/types.js';
-import { predict } from '../lib/evaluate.js';
-import { forwardLogits, l2Penalty, standardDense, wasmFriendlyDense, type DenseOp } from '../lib/forward.js';
-import { createMlp, denseVariables } from '../lib/model.js';
-import { trainModel } from '../lib/train.js';
+import { predict } from '../lib/ml/evaluate.js';
+import { forwardLogits, l2Penalty, standardDense, wasmFriendlyDense, type DenseOp } from '../lib/ml/forward.js';
+import { createMlp, denseVariables } from '../lib/ml/model.js';
+import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 let data: Dataset;

@@ -8,10 +8,10 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import seedrandom from 'seedrandom';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
 import { readIdxFile, type IdxArray } from './idx.js';
 import type { Dataset, Split } from './types.js';
-import { projectRoot } from '../paths.js';
+import { projectRoot } from '../core/paths.js';
 
 export type DatasetName = 'mnist' | 'mnist-quick' | 'fashion-mnist' | 'idx-dir';
 

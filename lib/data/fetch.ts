@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
-import { ConfigError, DataError } from '../errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
 import { defaultDataDir } from './datasets.js';
 
 export interface RemoteFile {

@@ -15,7 +15,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from '../errors.js';
+import { DataError } from '../core/errors.js';
 
 /** A decoded IDX file: `data` holds prod(dims) unsigned bytes, row-major. */
 export interface IdxArray {

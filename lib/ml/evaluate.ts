@@ -1,6 +1,6 @@
 // Evaluation of a trained model: predictions with probabilities, accuracy, loss, confusion matrix, per-class scores.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from './data/types.js';
+import type { Split } from '../data/types.js';
 import { forwardLogits, standardDense } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
 

@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { RenderError } from './errors.js';
-import type { Figure } from './plots.js';
-import { escapeHtml } from './table.js';
+import { RenderError } from '../core/errors.js';
+import type { Figure } from './charts.js';
+import { escapeHtml } from './tables.js';
 
 export interface PngOptions {
   /** CSS pixels; default: the figure's layout width/height (700×450 for the kit's builders). */

@@ -1,7 +1,7 @@
 // A draw-a-digit widget for notebooks: one self-contained HTML output (canvas, the 28×28 the model sees, live probabilities).
 //
 // The page of `npm run demo` loads TensorFlow.js and the model over HTTP; a notebook output has no
-// server, so this widget carries everything inline: the preprocessing (lib/preprocess.ts, the same
+// server, so this widget carries everything inline: the preprocessing (lib/data/preprocess.ts, the same
 // code the unit tests check) and the model's weights as base64. The forward pass is a few lines of
 // plain JavaScript (dense layers + activation + softmax; dropout does nothing at inference), which
 // spares every output the 1.5 MB of tf.min.js. Jupyter runs the script when the notebook is trusted
@@ -11,19 +11,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { kernelDisplay, staticMode } from './display.js';
-import { KitError } from './errors.js';
-import type { MlpConfig } from './model.js';
-import { projectRoot } from './paths.js';
-import { loadModel } from './persist.js';
+import { KitError } from '../core/errors.js';
+import type { MlpConfig } from '../ml/model.js';
+import { projectRoot } from '../core/paths.js';
+import { loadModel } from '../ml/persist.js';
 
 /**
- * lib/preprocess.ts transpiled for the browser. `module: 'esm'` gives an ES module (the demo page
+ * lib/data/preprocess.ts transpiled for the browser. `module: 'esm'` gives an ES module (the demo page
  * imports it); 'cjs' gives code that fills an `exports` object (the widget wraps it in a function).
  * TypeScript is loaded only when this runs, so importing the kit stays fast.
  */
 export async function preprocessBrowserSource(module: 'esm' | 'cjs' = 'esm'): Promise<string> {
   const ts = (await import('typescript')).default;
-  const file = path.join(projectRoot(), 'lib', 'preprocess.ts');
+  const file = path.join(projectRoot(), 'lib', 'data', 'preprocess.ts');
   const out = ts.transpileModule(readFileSync(file, 'utf8'), {
     compilerOptions: { target: ts.ScriptTarget.ES2020, module: module === 'esm' ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS },
     fileName: file,
@@ -74,7 +74,7 @@ async function widgetModel(options: DrawDigitWidgetOptions): Promise<WidgetModel
   return { activation: config.activation, layers, classNames: [...names] };
 }
 
-// The widget's script: plain ES2020, runs once per output; `P` is lib/preprocess.ts, `M` the model.
+// The widget's script: plain ES2020, runs once per output; `P` is lib/data/preprocess.ts, `M` the model.
 const WIDGET_SCRIPT = String.raw`
 (function (root, P, M) {
   function decode(b64) { var s = atob(b64), bytes = new Uint8Array(s.length); for (var i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i); return new Float32Array(bytes.buffer); }

@@ -1,16 +1,16 @@
 // "Break it" experiments (notebook 05): train variants of the model of record on the same data and seed, and compare them.
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset } from './data/datasets.js';
-import type { Split } from './data/types.js';
-import { ConfigError } from './errors.js';
-import { predict } from './evaluate.js';
+import { loadDataset } from '../data/datasets.js';
+import type { Split } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
+import { predict } from '../ml/evaluate.js';
 import { weightImages } from './explore.js';
-import { denseOpFor, forwardLogits, l2Penalty, standardDense } from './forward.js';
-import { createMlp, denseVariables, type MlpConfig } from './model.js';
-import { notebookSettings } from './notebook.js';
-import { PALETTE, lineChart, type Figure, type LineSeries } from './plots.js';
-import { createRng, fillDropoutMask, permutation } from './random.js';
-import { trainModel, type EpochMetrics, type TrainStop } from './train.js';
+import { denseOpFor, forwardLogits, l2Penalty, standardDense } from '../ml/forward.js';
+import { createMlp, denseVariables, type MlpConfig } from '../ml/model.js';
+import { notebookSettings } from './settings.js';
+import { PALETTE, lineChart, type Figure, type LineSeries } from '../viz/charts.js';
+import { createRng, fillDropoutMask, permutation } from '../core/random.js';
+import { trainModel, type EpochMetrics, type TrainStop } from '../ml/train.js';
 
 // ---------------------------------------------------------------------------------------------
 // Data: one fixed subset for every experiment, and the deliberate damage done to it.

@@ -1,11 +1,12 @@
 // Tables for the notebooks as danfo DataFrames: class balance, layers, per-class scores, confused pairs, accuracy per epoch.
 import { createRequire } from 'node:module';
 import type { DataFrame } from 'danfojs-node';
-import type { Dataset } from './data/types.js';
-import { ConfigError } from './errors.js';
-import { mostConfusedPairs, perClassScores } from './evaluate.js';
-import type { LayerSummary } from './model.js';
-import type { EpochMetrics } from './train.js';
+import type { Dataset } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
+import { classCounts } from '../data/class-counts.js';
+import { mostConfusedPairs, perClassScores } from '../ml/evaluate.js';
+import { REFERENCE_ACCURACY, type LayerSummary } from '../ml/model.js';
+import type { EpochMetrics } from '../ml/train.js';
 
 type Danfo = typeof import('danfojs-node');
 let danfoModule: Danfo | undefined;
@@ -25,19 +26,6 @@ function frame(rows: Record<string, number | string | null>[], index?: string[])
 /** Percent with two decimals as a number (97.123… → 97.12), so tables show "97.12" under a "… %" header. */
 function percent(fraction: number): number {
   return Math.round(fraction * 10000) / 100;
-}
-
-/** How many labels fall in each class 0…numClasses-1; a label outside that range is an error. */
-export function classCounts(labels: ArrayLike<number>, numClasses: number): number[] {
-  const counts = new Array<number>(numClasses).fill(0);
-  for (let i = 0; i < labels.length; i++) {
-    const c = labels[i];
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new ConfigError('labels', `label ${i} is ${c}; expected a class from 0 to ${numClasses - 1}`);
-    }
-    counts[c]++;
-  }
-  return counts;
 }
 
 /** Per class: train and test counts and each class's share of its split (%), one row per class plus a total row. */
@@ -90,13 +78,6 @@ export function confusedPairsFrame(matrix: number[][], classNames: readonly stri
   }));
   return frame(rows, pairs.map((_, i) => String(i + 1)));
 }
-
-/** Test accuracy of the model of record after 1, 5 and 10 epochs, as the project documents it. */
-export const REFERENCE_ACCURACY: readonly { readonly epoch: number; readonly accuracy: number }[] = Object.freeze([
-  Object.freeze({ epoch: 1, accuracy: 0.923 }),
-  Object.freeze({ epoch: 5, accuracy: 0.971 }),
-  Object.freeze({ epoch: 10, accuracy: 0.982 }),
-]);
 
 /**
  * One row per epoch: accuracies in %, the reference test accuracy where one exists and how far the

@@ -1,10 +1,11 @@
 // Notebook figures built from kit results: learning curves, class balance, confusion heatmap, per-class scores, histograms.
-import type { Dataset } from './data/types.js';
-import { ConfigError } from './errors.js';
-import { confusionMatrix, type ClassScores, type Predictions } from './evaluate.js';
-import { barChart, confusionMatrixHeatmap, histogram, lineChart, PALETTE, type Figure, type LineSeries } from './plots.js';
-import { classCounts, REFERENCE_ACCURACY } from './report.js';
-import type { EpochMetrics } from './train.js';
+import type { Dataset } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
+import { confusionMatrix, type ClassScores, type Predictions } from '../ml/evaluate.js';
+import { barChart, confusionMatrixHeatmap, histogram, lineChart, PALETTE, type Figure, type LineSeries } from './charts.js';
+import { classCounts } from '../data/class-counts.js';
+import { REFERENCE_ACCURACY } from '../ml/model.js';
+import type { EpochMetrics } from '../ml/train.js';
 
 /** Train solid, validation dashed, test dotted: the same colours and dashes in every curve figure. */
 const SPLIT_STYLE = {

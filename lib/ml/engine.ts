@@ -1,7 +1,7 @@
 // Picks the TensorFlow.js engine to run on (native TensorFlow → WebAssembly → plain JS) and says why.
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, KitError } from './errors.js';
+import { ConfigError, KitError } from '../core/errors.js';
 
 export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;

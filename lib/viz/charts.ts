@@ -1,6 +1,6 @@
 // Figure builders: plain plotly.js specs ({ data, layout }) for the notebooks, testable without a browser.
 
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 /** One plotly trace. Plotly's own types are not a dependency; the fields used here are listed. */
 export interface Trace {

@@ -1,9 +1,9 @@
 // Parses and validates `npm run train` arguments before any work starts: every error names the option and its range.
 import { parseArgs } from 'node:util';
-import { parseEngineChoice, type EngineChoice } from './engine.js';
-import { ConfigError } from './errors.js';
-import { isModelName } from './persist.js';
-import { ACTIVATIONS, MODEL_OF_RECORD, resolveConfig, type Activation, type MlpConfig } from './model.js';
+import { parseEngineChoice, type EngineChoice } from '../ml/engine.js';
+import { ConfigError } from '../core/errors.js';
+import { isModelName } from '../ml/persist.js';
+import { ACTIVATIONS, MODEL_OF_RECORD, resolveConfig, type Activation, type MlpConfig } from '../ml/model.js';
 
 export const DATASET_CHOICES = ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir'] as const;
 export type DatasetChoice = (typeof DATASET_CHOICES)[number];

@@ -3,12 +3,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { digitGridPng, type DigitGridOptions } from './digits.js';
-import { KitError } from './errors.js';
-import { figureTitle, type Figure } from './plots.js';
-import { plotlySource, renderHtml, renderPng, scriptJson, setRendererIdleClose } from './render.js';
-import { envFlag } from './env.js';
-import { dataFrameToHtml, dataFrameToText, type TableInput, type TableOptions } from './table.js';
+import { digitGridPng, type DigitGridOptions } from '../viz/digit-images.js';
+import { KitError } from '../core/errors.js';
+import { figureTitle, type Figure } from '../viz/charts.js';
+import { plotlySource, renderHtml, renderPng, scriptJson, setRendererIdleClose } from '../viz/render.js';
+import { envFlag } from '../core/env.js';
+import { dataFrameToHtml, dataFrameToText, type TableInput, type TableOptions } from '../viz/tables.js';
 
 /** The part of tslab's `display` object used here; each call emits one output of one MIME type. */
 export interface Display {

@@ -1,7 +1,7 @@
 // Tables for notebooks and terminals: a danfo DataFrame/Series or plain row objects as styled HTML or aligned text.
 
 import type { DataFrame, Series } from 'danfojs-node';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export type Row = Readonly<Record<string, unknown>>;
 

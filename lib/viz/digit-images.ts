@@ -2,7 +2,7 @@
 
 import { PNG } from 'pngjs';
 import { ADVANCE, GLYPH_HEIGHT, LINE_HEIGHT, drawText, textWidth } from './bitmap-font.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
 
 export interface DigitGridOptions {
   /** Digits per row; default min(10, count). */

@@ -1,11 +1,11 @@
 // The training loop: seeded, observable, stops cleanly on NaN or interruption, and fast on every engine.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from './data/types.js';
-import { ConfigError } from './errors.js';
+import type { Split } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
 import { predict } from './evaluate.js';
 import { denseOpFor, forwardLogits, l2Penalty, type DenseOp } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
-import { createRng, fillDropoutMask, permutation } from './random.js';
+import { createRng, fillDropoutMask, permutation } from '../core/random.js';
 
 export interface EpochMetrics {
   readonly epoch: number;

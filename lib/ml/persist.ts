@@ -2,9 +2,9 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { KitError, ModelFileError } from './errors.js';
+import { KitError, ModelFileError } from '../core/errors.js';
 import { createMlp, resolveConfig, type MlpConfig } from './model.js';
-import { projectRoot } from './paths.js';
+import { projectRoot } from '../core/paths.js';
 import type { EpochMetrics } from './train.js';
 
 export const META_FORMAT = 'mnist-notebooks/model@1';

@@ -1,7 +1,7 @@
 // Looking inside data and models: mean digit per class, digits far from their class mean, weights as images, mistake captions.
-import type { Split } from './data/types.js';
-import { ConfigError } from './errors.js';
-import type { Predictions } from './evaluate.js';
+import type { Split } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
+import type { Predictions } from '../ml/evaluate.js';
 
 function checkSplit(split: Split, pixels: number): void {
   if (split.images.length !== split.count * pixels || split.labels.length !== split.count) {

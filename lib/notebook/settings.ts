@@ -1,13 +1,13 @@
 // Notebook settings (quick mode, which saved model to use) and the train-if-missing step notebook 04 needs.
 import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
-import type { Dataset } from './data/types.js';
-import { envFlag } from './env.js';
-import { ModelFileError } from './errors.js';
-import { createMlp, type MlpConfig } from './model.js';
-import { loadModel, resolveModelDir, saveModel, type ModelMeta } from './persist.js';
-import { createProgress } from './progress.js';
-import { trainModel, type EpochMetrics } from './train.js';
+import type { Dataset } from '../data/types.js';
+import { envFlag } from '../core/env.js';
+import { ModelFileError } from '../core/errors.js';
+import { createMlp, type MlpConfig } from '../ml/model.js';
+import { loadModel, resolveModelDir, saveModel, type ModelMeta } from '../ml/persist.js';
+import { createProgress } from '../ml/progress.js';
+import { trainModel, type EpochMetrics } from '../ml/train.js';
 
 export interface NotebookSettings {
   /** MNIST_NB_QUICK=1 (`npm run notebooks -- --quick`): a small dataset and few epochs, for tests and a first look. */
