@@ -192,7 +192,9 @@ interface DemoServer {
 async function startDemoServer(options: { port: number; modelDir: string; modelName: string }): Promise<DemoServer> {
   const table = await routes(options.modelDir, options.modelName);
   let port = options.port;
-  const server = http.createServer(handler(table, () => [`${HOST}:${port}`, `localhost:${port}`]));
+  const handle = handler(table, () => [`${HOST}:${port}`, `localhost:${port}`]);
+  // handle() answers every error itself (500 at worst), so its promise never rejects.
+  const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') reject(new ConfigError('--port', `port ${options.port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`));

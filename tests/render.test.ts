@@ -119,7 +119,7 @@ describe('renderHtml', () => {
     const closes = html.match(/<\/script>/gi)?.length;
     assert.equal(scripts, 2);
     assert.equal(closes, 2);
-    assert.match(html, /<title>Title  with tag &#38; &#34;quotes&#34;<\/title>/);
+    assert.match(html, /<title>Title {2}with tag &#38; &#34;quotes&#34;<\/title>/);
   });
 
   test('the page draws the figure in a browser with all network requests blocked', { skip }, async () => {

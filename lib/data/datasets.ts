@@ -238,7 +238,7 @@ async function loadMnistQuick(): Promise<FullData> {
 
 async function loadFolder(name: 'fashion-mnist' | 'idx-dir', dataDir: string): Promise<FullData> {
   const hint = name === 'fashion-mnist' ? '; download it with `npm run fetch-data -- fashion-mnist`' : '';
-  let isDir = false;
+  let isDir: boolean;
   try {
     isDir = (await stat(dataDir)).isDirectory();
   } catch {

@@ -277,8 +277,8 @@ export interface Bins {
  */
 export function binCounts(values: ArrayLike<number>, bins = 50, range?: [number, number]): Bins {
   if (!Number.isInteger(bins) || bins < 1) throw new ConfigError('bins', `${bins} is not a positive whole number`);
-  let [lo, hi] = range ?? finiteExtent(values);
-  if (!(hi > lo)) hi = lo + 1;
+  const [lo, top] = range ?? finiteExtent(values);
+  const hi = top > lo ? top : lo + 1;
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
   let skipped = 0;
