@@ -1,0 +1,55 @@
+// ESLint (flat config) for lib/, scripts/ and tests/: the recommended JavaScript and typescript-eslint
+// rules, plus the type-aware promise rules, since a forgotten `await` fails no notebook cell.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import tseslint from 'typescript-eslint';
+
+export default defineConfig(
+  {
+    // demo/ is browser code served as-is; notebooks are checked by tslab when they run.
+    ignores: [
+      'build/',
+      'node_modules/',
+      'data/',
+      'demo/',
+      'figures/',
+      'notebooks/',
+      '.jupyter/',
+      'test-output/',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test runs these itself; awaiting them at top level is not how its tests are written.
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    // The CommonJS files: tool configs and the tfjs-node stand-in for danfojs-node.
+    files: ['**/*.cjs', 'scripts/danfo-tfjs/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+);
