@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { predict } from './evaluate.js';
 import { denseOpFor, forwardLogits, l2Penalty, type DenseOp } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
-import { createRng, fillDropoutMask, permutation } from '../core/random.js';
+import { createRng, fillDropoutMask, permutation, type Rng } from '../core/random.js';
 
 export interface EpochMetrics {
   readonly epoch: number;
@@ -75,26 +75,172 @@ export interface TrainOptions {
    * explode to huge finite values rather than NaN: this catches that too.
    */
   readonly divergenceFactor?: number;
+  /**
+   * The loss: 'from-logits' (default) is cross-entropy on the raw scores. 'softmax-twice' deliberately
+   * turns the logits into probabilities first and hands THOSE to the loss, which applies softmax again:
+   * the classic mistake notebook 05 shows.
+   */
+  readonly loss?: LossKind;
 }
+
+export type LossKind = 'from-logits' | 'softmax-twice';
 
 function validateOptions(epochs: number, batchSize: number, trainCount: number): void {
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) {
     throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > trainCount) {
-    throw new ConfigError('batchSize', `must be an integer from 1 to the training set size (${trainCount}), got ${batchSize}`);
+    throw new ConfigError(
+      'batchSize',
+      `must be an integer from 1 to the training set size (${trainCount}), got ${batchSize}`,
+    );
   }
 }
 
-/** Copies the rows `order[from..from+n)` of a split into preallocated batch buffers. */
-function fillBatch(split: Split, order: Int32Array, from: number, n: number, d: number, k: number, x: Float32Array, y: Float32Array, labels: Int32Array): void {
-  y.fill(0, 0, n * k);
+/** One batch in buffers reused from batch to batch: n rows of inputs, one-hot targets, labels, dropout masks. */
+interface Batch {
+  readonly n: number;
+  readonly x: Float32Array;
+  readonly y: Float32Array;
+  readonly labels: Int32Array;
+  readonly masks: Float32Array[];
+}
+
+/** The buffers of the largest batch; each batch uses their first n rows. */
+function batchBuffers(config: MlpConfig, batchSize: number) {
+  return {
+    x: new Float32Array(batchSize * config.inputSize),
+    y: new Float32Array(batchSize * config.numClasses),
+    labels: new Int32Array(batchSize),
+    masks: config.hidden.map((units) => new Float32Array(batchSize * units)),
+  };
+}
+
+/** Copies the rows `order[from..from+n)` of a split into the buffers and draws the batch's dropout masks. */
+function fillBatch(
+  bufs: ReturnType<typeof batchBuffers>,
+  split: Split,
+  config: MlpConfig,
+  order: Int32Array,
+  from: number,
+  n: number,
+  rng: Rng,
+): Batch {
+  const d = config.inputSize;
+  const k = config.numClasses;
+  bufs.y.fill(0, 0, n * k);
   for (let r = 0; r < n; r++) {
     const i = order[from + r];
-    x.set(split.images.subarray(i * d, (i + 1) * d), r * d);
-    labels[r] = split.labels[i];
-    y[r * k + labels[r]] = 1;
+    bufs.x.set(split.images.subarray(i * d, (i + 1) * d), r * d);
+    bufs.labels[r] = split.labels[i];
+    bufs.y[r * k + bufs.labels[r]] = 1;
   }
+  const masks =
+    config.dropout > 0
+      ? bufs.masks.map((buf, i) =>
+          fillDropoutMask(buf.subarray(0, n * config.hidden[i]), config.dropout, rng),
+        )
+      : [];
+  return {
+    n,
+    x: bufs.x.subarray(0, n * d),
+    y: bufs.y.subarray(0, n * k),
+    labels: bufs.labels.subarray(0, n),
+    masks,
+  };
+}
+
+/** What training keeps between steps: the weights, how to compute the loss, Adam, the last good weights. */
+interface Learner {
+  readonly vars: tf.Variable[];
+  readonly config: MlpConfig;
+  readonly dense: DenseOp;
+  readonly loss: LossKind;
+  readonly optimizer: tf.Optimizer;
+  /** The weights before the last update, restored if that update made the loss non-finite or explode. */
+  lastGood: tf.Tensor[];
+}
+
+/**
+ * One training step on one batch: forward pass with dropout, loss (cross-entropy + L2), gradients and,
+ * when `isHealthy(loss)`, Adam's update. Returns the loss and how many of the batch it classified right.
+ */
+function trainStep(
+  learner: Learner,
+  batch: Batch,
+  isHealthy: (loss: number) => boolean,
+): { loss: number; correct: number } {
+  const { vars, config, dense, optimizer } = learner;
+  const { n } = batch;
+  return tf.tidy(() => {
+    const x = tf.tensor2d(batch.x, [n, config.inputSize]);
+    const y = tf.tensor2d(batch.y, [n, config.numClasses]);
+    const masks = batch.masks.map((m, i) => tf.tensor2d(m, [n, config.hidden[i]]));
+    let logits: tf.Tensor2D | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      logits = tf.keep(forwardLogits(vars, x, config, dense, masks.length ? masks : undefined));
+      const scores = learner.loss === 'softmax-twice' ? tf.softmax(logits) : logits;
+      return tf.losses.softmaxCrossEntropy(y, scores) as tf.Scalar;
+    }, vars);
+    // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
+    // gradient is simply 2·l2·w, two kernels per weight matrix instead of the ~8 of differentiating it.
+    const penalty = l2Penalty(vars, config.l2) ?? tf.scalar(0);
+    if (config.l2 > 0) {
+      vars.forEach(
+        (v, i) => i % 2 === 0 && (grads[v.name] = tf.add(grads[v.name], tf.mul(v, 2 * config.l2))),
+      );
+    }
+    const labels = tf.tensor1d(batch.labels, 'int32');
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32'));
+    // One read per batch: the loss must be checked before the update is applied.
+    const [crossEntropy, correct, l2Term] = tf.stack([value, hits, penalty]).dataSync();
+    const loss = crossEntropy + l2Term;
+    logits!.dispose(); // kept out of variableGrads' scope for the accuracy count above
+    if (isHealthy(loss)) {
+      tf.dispose(learner.lastGood);
+      learner.lastGood = vars.map((v) => tf.keep(v.clone()));
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+    }
+    return { loss, correct };
+  });
+}
+
+/** Why training stops at a batch whose loss is not healthy. */
+function lossStop(
+  loss: number,
+  epoch: number,
+  batch: number,
+  batches: number,
+  factor: number,
+  firstLoss?: number,
+): TrainStop {
+  const where = `at epoch ${epoch}, batch ${batch} of ${batches}`;
+  const kept = 'the weights from the last good batch were kept (try a smaller learning rate)';
+  return Number.isFinite(loss)
+    ? {
+        reason: 'diverged',
+        epoch,
+        batch,
+        message: `training stopped: the loss exploded to ${loss.toExponential(2)} ${where}, over ${factor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}`,
+      }
+    : {
+        reason: 'non-finite-loss',
+        epoch,
+        batch,
+        message: `training stopped: the loss became ${loss} ${where}; ${kept}`,
+      };
+}
+
+/** Loss and accuracy of the validation and test splits, where present and asked for. */
+function evaluateSplits(model: tf.LayersModel, config: MlpConfig, data: TrainData) {
+  const score = (split?: Split) =>
+    split && split.count > 0 ? predict(model, config, split) : undefined;
+  const val = score(data.validation);
+  const test = score(data.test);
+  return {
+    ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+    ...(test ? { testLoss: test.loss, testAccuracy: test.accuracy } : {}),
+  };
 }
 
 /**
@@ -102,102 +248,93 @@ function fillBatch(split: Split, order: Int32Array, from: number, n: number, d: 
  * seed on the same engine gives the same numbers: shuffles and dropout masks come from our own seeded
  * generator, never Math.random.
  */
-export async function trainModel(model: tf.LayersModel, config: MlpConfig, data: TrainData, options: TrainOptions = {}): Promise<TrainResult> {
-  const { epochs = 10, batchSize = 128, shuffle = true, evaluate = true, divergenceFactor = 1000 } = options;
+export async function trainModel(
+  model: tf.LayersModel,
+  config: MlpConfig,
+  data: TrainData,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const {
+    epochs = 10,
+    batchSize = 128,
+    shuffle = true,
+    evaluate = true,
+    divergenceFactor = 1000,
+  } = options;
   const train = data.train;
   validateOptions(epochs, batchSize, train.count);
   const backend = tf.getBackend();
-  const dense = options.dense ?? denseOpFor(backend);
-  const vars = denseVariables(model);
-  const d = config.inputSize;
-  const k = config.numClasses;
-  const hidden = config.hidden;
+  const learner: Learner = {
+    vars: denseVariables(model),
+    config,
+    dense: options.dense ?? denseOpFor(backend),
+    loss: options.loss ?? 'from-logits',
+    optimizer: tf.train.adam(config.learningRate),
+    lastGood: [],
+  };
   const rng = createRng(options.seed ?? config.seed);
-  const optimizer = tf.train.adam(config.learningRate);
-  // The weights before the last update, restored if that update made the loss non-finite or explode.
-  // One clone per variable per step: shared storage on the cpu backend, a ~1 MB copy on wasm (≈1 % of a step).
-  let lastGood: tf.Tensor[] = [];
-  const xBuf = new Float32Array(batchSize * d);
-  const yBuf = new Float32Array(batchSize * k);
-  const labelBuf = new Int32Array(batchSize);
-  const maskBufs = hidden.map((units) => new Float32Array(batchSize * units));
+  const bufs = batchBuffers(config, batchSize);
   const batches = Math.ceil(train.count / batchSize);
   const history: EpochMetrics[] = [];
   let stop: TrainStop | null = null;
   let firstLoss: number | undefined;
-
-  const isHealthy = (loss: number) => Number.isFinite(loss) && (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
+  const isHealthy = (loss: number) =>
+    Number.isFinite(loss) &&
+    (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
 
   try {
     for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
       const started = performance.now();
-      const order = shuffle ? permutation(train.count, rng) : Int32Array.from({ length: train.count }, (_, i) => i);
+      const order = shuffle ? permutation(train.count, rng) : identity(train.count);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
       for (let b = 0; b < batches; b++) {
         const from = b * batchSize;
-        const n = Math.min(batchSize, train.count - from);
-        fillBatch(train, order, from, n, d, k, xBuf, yBuf, labelBuf);
-        const masks = config.dropout > 0 ? maskBufs.map((buf, i) => fillDropoutMask(buf.subarray(0, n * hidden[i]), config.dropout, rng)) : [];
-        const [lossValue, batchCorrect] = tf.tidy(() => {
-          const x = tf.tensor2d(xBuf.subarray(0, n * d), [n, d]);
-          const y = tf.tensor2d(yBuf.subarray(0, n * k), [n, k]);
-          const maskTensors = masks.map((m, i) => tf.tensor2d(m, [n, hidden[i]]));
-          let logits: tf.Tensor2D | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            logits = tf.keep(forwardLogits(vars, x, config, dense, maskTensors.length ? maskTensors : undefined));
-            return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-          }, vars);
-          // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
-          // gradient is simply 2·l2·w, two kernels per weight matrix instead of the ~8 that
-          // differentiating it through the graph takes (measured: ~4 ms of a ~23 ms step on wasm).
-          const penalty = l2Penalty(vars, config.l2) ?? tf.scalar(0);
-          if (config.l2 > 0) vars.forEach((v, i) => i % 2 === 0 && (grads[v.name] = tf.add(grads[v.name], tf.mul(v, 2 * config.l2))));
-          const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), tf.tensor1d(labelBuf.subarray(0, n), 'int32')), 'float32'));
-          // One read per batch: the loss must be checked before the update is applied.
-          const [crossEntropy, hit, l2Term] = tf.stack([value, hits, penalty]).dataSync();
-          const loss = crossEntropy + l2Term;
-          logits!.dispose(); // kept out of variableGrads' scope for the accuracy count above
-          if (isHealthy(loss)) {
-            tf.dispose(lastGood);
-            lastGood = vars.map((v) => tf.keep(v.clone()));
-            optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-          }
-          return [loss, hit];
-        });
-        if (!isHealthy(lossValue)) {
-          if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
-          const where = `at epoch ${epoch}, batch ${b + 1} of ${batches}`;
-          const kept = 'the weights from the last good batch were kept (try a smaller learning rate)';
-          stop = Number.isFinite(lossValue)
-            ? { reason: 'diverged', epoch, batch: b + 1, message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}` }
-            : { reason: 'non-finite-loss', epoch, batch: b + 1, message: `training stopped: the loss became ${lossValue} ${where}; ${kept}` };
+        const batch = fillBatch(
+          bufs,
+          train,
+          config,
+          order,
+          from,
+          Math.min(batchSize, train.count - from),
+          rng,
+        );
+        const step = trainStep(learner, batch, isHealthy);
+        if (!isHealthy(step.loss)) {
+          if (learner.lastGood.length)
+            learner.vars.forEach((v, i) => v.assign(learner.lastGood[i]));
+          stop = lossStop(step.loss, epoch, b + 1, batches, divergenceFactor, firstLoss);
           break;
         }
-        firstLoss ??= lossValue;
-        lossSum += lossValue * n;
-        correct += batchCorrect;
-        seen += n;
-        options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossValue, accuracy: batchCorrect / n });
+        firstLoss ??= step.loss;
+        lossSum += step.loss * batch.n;
+        correct += step.correct;
+        seen += batch.n;
+        options.onBatch?.({
+          epoch,
+          batch: b + 1,
+          batches,
+          loss: step.loss,
+          accuracy: step.correct / batch.n,
+        });
         // Let signal handlers, timers and notebook output run now and then; costs ~nothing.
         if (b % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
-          stop = { reason: 'interrupted', epoch, batch: b + 1, message: `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}` };
+          const message = `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`;
+          stop = { reason: 'interrupted', epoch, batch: b + 1, message };
           break;
         }
       }
       if (stop) break;
       const seconds = (performance.now() - started) / 1000;
       const evalStarted = performance.now();
-      const val = evaluate && data.validation && data.validation.count > 0 ? predict(model, config, data.validation) : undefined;
-      const test = evaluate && data.test && data.test.count > 0 ? predict(model, config, data.test) : undefined;
+      const scores = evaluate ? evaluateSplits(model, config, data) : {};
       const metrics: EpochMetrics = {
         epoch,
         loss: lossSum / seen,
         accuracy: correct / seen,
-        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
-        ...(test ? { testLoss: test.loss, testAccuracy: test.accuracy } : {}),
+        ...scores,
         seconds,
         evalSeconds: (performance.now() - evalStarted) / 1000,
         samplesPerSecond: seen / seconds,
@@ -206,8 +343,10 @@ export async function trainModel(model: tf.LayersModel, config: MlpConfig, data:
       await options.onEpoch?.(metrics);
     }
   } finally {
-    optimizer.dispose();
-    tf.dispose(lastGood);
+    learner.optimizer.dispose();
+    tf.dispose(learner.lastGood);
   }
   return { history, stop, backend, batchSize, trainSamples: train.count };
 }
+
+const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
