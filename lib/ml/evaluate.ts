@@ -104,16 +104,27 @@ export function mostConfusedPairs(matrix: number[][], top = 10): ConfusedPair[] 
   return pairs.sort((x, y) => y.total - x.total || x.a - y.a || x.b - y.b).slice(0, top);
 }
 
-/** Indices of misclassified samples with true class `trueClass` predicted as `predictedClass`, most confident first. */
-export function mistakes(p: Predictions, trueClass: number, predictedClass: number): number[] {
+type Ranked = Pick<Predictions, 'labels' | 'predicted' | 'confidence'>;
+
+/** Indices of the samples `keep` accepts, ordered by the model's confidence (ties: lower index first). */
+function byConfidence(p: Ranked, keep: (i: number) => boolean, order: 'most' | 'least'): number[] {
   const out: number[] = [];
-  for (let i = 0; i < p.labels.length; i++) if (p.labels[i] === trueClass && p.predicted[i] === predictedClass) out.push(i);
-  return out.sort((i, j) => p.confidence[j] - p.confidence[i]);
+  for (let i = 0; i < p.labels.length; i++) if (keep(i)) out.push(i);
+  const sign = order === 'most' ? -1 : 1;
+  return out.sort((i, j) => sign * (p.confidence[i] - p.confidence[j]) || i - j);
+}
+
+/** Samples of class `trueClass` predicted as `predictedClass`, most confident first. */
+export function mistakes(p: Ranked, trueClass: number, predictedClass: number): number[] {
+  return byConfidence(p, (i) => p.labels[i] === trueClass && p.predicted[i] === predictedClass, 'most');
+}
+
+/** Misclassified samples the model was surest about, most confident first: often ambiguous or mislabelled digits. */
+export function confidentMistakes(p: Ranked, count = 16): number[] {
+  return byConfidence(p, (i) => p.labels[i] !== p.predicted[i], 'most').slice(0, count);
 }
 
 /** Correct predictions the model was least sure about: the borderline cases. */
-export function leastConfidentCorrect(p: Predictions, count = 16): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.labels.length; i++) if (p.labels[i] === p.predicted[i]) out.push(i);
-  return out.sort((i, j) => p.confidence[i] - p.confidence[j]).slice(0, count);
+export function leastConfidentCorrect(p: Ranked, count = 16): number[] {
+  return byConfidence(p, (i) => p.labels[i] === p.predicted[i], 'least').slice(0, count);
 }

@@ -1,6 +1,7 @@
-// Looking inside data and models: mean digit per class, digits far from their class mean, weights as images, mistake captions.
+// Looking inside the data: mean digit per class, digits far from their class mean, pixel statistics, captions.
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
+import { formatPercent } from '../core/format.js';
 import type { Predictions } from '../ml/evaluate.js';
 
 function checkSplit(split: Split, pixels: number): void {
@@ -53,27 +54,10 @@ export function farthestFromClassMean(split: Split, means: Float32Array, numClas
   return byClass.flatMap((list) => list.sort((a, b) => b.distance - a.distance || a.index - b.index).slice(0, perClass));
 }
 
-/**
- * The incoming weights of some units of a dense layer as images: kernel is inputs × units (row-major, as
- * tfjs stores it), unit u's image is column u. Mapped to [0, 1] with 0.5 for a zero weight and one scale
- * for all units (the largest |w| among them), so strong and weak units can be compared.
- */
-export function weightImages(kernel: ArrayLike<number>, inputs: number, units: number, pick: readonly number[]): Float32Array {
-  if (kernel.length !== inputs * units) throw new ConfigError('kernel', `holds ${kernel.length} weights; expected ${inputs} × ${units}`);
-  for (const u of pick) if (!Number.isInteger(u) || u < 0 || u >= units) throw new ConfigError('units', `unit ${u} does not exist; the layer has ${units}`);
-  let maxAbs = 0;
-  for (const u of pick) for (let i = 0; i < inputs; i++) maxAbs = Math.max(maxAbs, Math.abs(kernel[i * units + u]));
-  const out = new Float32Array(pick.length * inputs);
-  pick.forEach((u, k) => {
-    for (let i = 0; i < inputs; i++) out[k * inputs + i] = maxAbs > 0 ? 0.5 + kernel[i * units + u] / (2 * maxAbs) : 0.5;
-  });
-  return out;
-}
-
 /** Caption for one prediction: "true 4 → 9 (87%)". */
 export function predictionCaption(p: Pick<Predictions, 'labels' | 'predicted' | 'confidence'>, index: number, classNames: readonly string[]): string {
   const name = (c: number) => classNames[c] ?? String(c);
-  return `${name(p.labels[index])} → ${name(p.predicted[index])} (${Math.round(100 * p.confidence[index])}%)`;
+  return `${name(p.labels[index])} → ${name(p.predicted[index])} (${formatPercent(p.confidence[index], 0)})`;
 }
 
 export interface PixelStats {
@@ -105,11 +89,4 @@ export function pixelStats(values: ArrayLike<number>, scale = 1): PixelStats {
   }
   const mean = sum / values.length;
   return { count: values.length, min, max, mean, std: Math.sqrt(Math.max(0, sumSq / values.length - mean * mean)), zeroFraction: zeros / values.length };
-}
-
-/** Misclassified samples the model was surest about, most confident first: often ambiguous or mislabelled digits. */
-export function confidentMistakes(p: Pick<Predictions, 'labels' | 'predicted' | 'confidence'>, count = 16): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.labels.length; i++) if (p.labels[i] !== p.predicted[i]) out.push(i);
-  return out.sort((i, j) => p.confidence[j] - p.confidence[i] || i - j).slice(0, count);
 }
