@@ -8,6 +8,7 @@ import { loadDataset } from '../lib/data/datasets.js';
 import { initEngine, type EngineName } from '../lib/ml/engine.js';
 import { createMlp } from '../lib/ml/model.js';
 import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
+import { formatPercent } from '../lib/core/format.js';
 import { median, peakRssMiB } from '../lib/core/stats.js';
 import { standardDense } from '../lib/ml/forward.js';
 import { trainModel } from '../lib/ml/train.js';
@@ -124,7 +125,7 @@ function format(r: EngineResult): string {
   const lines = [
     `${r.engine.padEnd(11)}${approx}${r.secondsPerEpoch!.toFixed(2).padStart(7)} s/epoch (min–max ${r.minMax![0].toFixed(2)}–${r.minMax![1].toFixed(2)})` +
       `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB  threads ${r.threads}` +
-      (r.testAccuracy !== undefined ? `  test acc ${(100 * r.testAccuracy).toFixed(2)} % after ${r.epochs!.length} epochs` : ''),
+      (r.testAccuracy !== undefined ? `  test acc ${formatPercent(r.testAccuracy, 2)} after ${r.epochs!.length} epochs` : ''),
   ];
   if (r.stockSecondsPerEpoch !== undefined) {
     lines.push(`  (same loop with TensorFlow.js's stock matMul gradient: ≈${r.stockSecondsPerEpoch.toFixed(2)} s/epoch, ${(r.stockSecondsPerEpoch / r.secondsPerEpoch!).toFixed(1)}× slower)`);

@@ -7,6 +7,7 @@ import { ConfigError } from '../lib/core/errors.js';
 import { createMlp, summarize } from '../lib/ml/model.js';
 import { saveModel } from '../lib/ml/persist.js';
 import { createProgress } from '../lib/ml/progress.js';
+import { formatPercent } from '../lib/core/format.js';
 import { median, peakRssMiB } from '../lib/core/stats.js';
 import { trainModel } from '../lib/ml/train.js';
 
@@ -76,7 +77,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
   }
   if (opts.json) emit({ event: 'done', ...summary, savedTo: savedTo ?? null });
   else {
-    log(`done     test accuracy ${last?.testAccuracy !== undefined ? (100 * last.testAccuracy).toFixed(2) + ' %' : '–'}; ${summary.secondsPerEpoch.toFixed(2)} s/epoch (median); peak RSS ${summary.peakRssMiB} MiB`);
+    log(`done     test accuracy ${last?.testAccuracy !== undefined ? formatPercent(last.testAccuracy, 2) : '–'}; ${summary.secondsPerEpoch.toFixed(2)} s/epoch (median); peak RSS ${summary.peakRssMiB} MiB`);
     if (savedTo) log(`saved    ${savedTo}`);
   }
   return 0;

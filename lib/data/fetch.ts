@@ -12,6 +12,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { ConfigError, DataError } from '../core/errors.js';
+import { formatPercent } from '../core/format.js';
 import { defaultDataDir } from './datasets.js';
 
 export interface RemoteFile {
@@ -173,7 +174,7 @@ function progressMeter(ctx: Context, name: string, already: number, total: numbe
   let last = 0;
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   const show = (): void => {
-    const pct = total ? ` ${((100 * received) / total).toFixed(0)}%` : '';
+    const pct = total ? ` ${formatPercent(received / total, 0)}` : '';
     ctx.opts.progress?.write(`\r${name}: ${mb(received)}${total ? ' / ' + mb(total) : ''} MB${pct}   `);
   };
   return new Transform({

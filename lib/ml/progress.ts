@@ -1,10 +1,11 @@
 // Progress displays for training: a live bar in a terminal, one line per epoch in notebooks and logs.
+import { formatPercent } from '../core/format.js';
 import type { BatchMetrics, EpochMetrics } from './train.js';
 
-const pct = (x: number | undefined) => (x === undefined ? '   –  ' : `${(100 * x).toFixed(2)}%`);
+const pct = (x: number | undefined) => (x === undefined ? '   –  ' : formatPercent(x, 2));
 
 /** "epoch  3/10  loss 0.1590  acc 96.85%  val 97.40%  test 97.52%  9.1 s" */
-export function formatEpoch(m: EpochMetrics, epochs: number): string {
+function formatEpoch(m: EpochMetrics, epochs: number): string {
   const width = String(epochs).length;
   return (
     `epoch ${String(m.epoch).padStart(width)}/${epochs}  loss ${m.loss.toFixed(4)}  acc ${pct(m.accuracy)}` +

@@ -1,6 +1,7 @@
 // Figure builders: plain plotly.js specs ({ data, layout }) for the notebooks, testable without a browser.
 
 import { ConfigError } from '../core/errors.js';
+import { formatPercent } from '../core/format.js';
 
 /** One plotly trace. Plotly's own types are not a dependency; the fields used here are listed. */
 export interface Trace {
@@ -212,7 +213,7 @@ function maxX(series: readonly LineSeries[]): number {
 }
 
 function referenceTrace(refs: readonly ReferencePoint[], percent: boolean, lastX: number): Trace {
-  const fmt = (v: number) => (percent ? `${(v * 100).toFixed(1)}%` : `${+v.toPrecision(4)}`);
+  const fmt = (v: number) => (percent ? formatPercent(v) : `${+v.toPrecision(4)}`);
   return {
     type: 'scatter',
     mode: 'markers+text',
@@ -237,7 +238,7 @@ export function barChart(categories: readonly string[], groups: readonly BarGrou
       throw new ConfigError(`group "${g.name}"`, `has ${g.values.length} values for ${categories.length} categories`);
     }
     requireFinite(`group "${g.name}"`, g.values);
-    const labels = g.values.map((v) => (options.percent ? `${(v * 100).toFixed(1)}%` : formatNumber(v)));
+    const labels = g.values.map((v) => (options.percent ? formatPercent(v) : formatNumber(v)));
     return {
       type: 'bar',
       name: g.name,

@@ -1,6 +1,7 @@
 // Notebook figures built from kit results: learning curves, class balance, confusion heatmap, per-class scores, histograms.
 import type { Dataset } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
+import { formatPercent } from '../core/format.js';
 import { confusionMatrix, type ClassScores, type Predictions } from '../ml/evaluate.js';
 import { barChart, confusionMatrixHeatmap, histogram, lineChart, PALETTE, type Figure, type LineSeries } from './charts.js';
 import { classCounts } from '../data/class-counts.js';
@@ -82,7 +83,7 @@ export function pixelHistogram(images: Float32Array, scale: 1 | 255, title?: str
 /** The confusion matrix of a set of predictions, counts written in the cells, coloured by share of the true class. */
 export function confusionFigure(p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses' | 'accuracy'>, classNames: readonly string[], title?: string): Figure {
   const matrix = confusionMatrix(p);
-  return confusionMatrixHeatmap(matrix, classNames, { title: title ?? `Confusion matrix (test accuracy ${(100 * p.accuracy).toFixed(2)}%)` });
+  return confusionMatrixHeatmap(matrix, classNames, { title: title ?? `Confusion matrix (test accuracy ${formatPercent(p.accuracy, 2)})` });
 }
 
 /** Precision, recall and F1 per class as grouped bars; the y axis starts near the lowest score so differences show. */

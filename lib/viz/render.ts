@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { RenderError } from '../core/errors.js';
 import type { Figure } from './charts.js';
-import { escapeHtml } from './tables.js';
+import { escapeHtml } from '../core/html.js';
 
 export interface PngOptions {
   /** CSS pixels; default: the figure's layout width/height (700×450 for the kit's builders). */
@@ -53,7 +53,7 @@ const stats: RendererStats = { figures: 0 };
 let bundleCache: string | undefined;
 
 /** Path of the plotly.js bundle in node_modules (the full build; about 10 MB unminified). */
-export function plotlyBundlePath(): string {
+function plotlyBundlePath(): string {
   return require.resolve('plotly.js-dist');
 }
 
@@ -251,7 +251,7 @@ export async function closeRenderer(): Promise<void> {
 }
 
 /** The <div> + <script> pair that draws `fig` with an already loaded window.Plotly. */
-export function figureDiv(fig: Figure, id: string): string {
+function figureDiv(fig: Figure, id: string): string {
   const w = fig.layout.width ?? 700;
   const h = fig.layout.height ?? 450;
   return (

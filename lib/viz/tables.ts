@@ -2,6 +2,7 @@
 
 import type { DataFrame, Series } from 'danfojs-node';
 import { ConfigError } from '../core/errors.js';
+import { escapeHtml } from '../core/html.js';
 
 export type Row = Readonly<Record<string, unknown>>;
 
@@ -158,10 +159,6 @@ function buildModel(data: TableInput, options: TableOptions): TableModel {
 function range(from: number, to: number): number[] {
   const a = Math.floor(from);
   return Array.from({ length: Math.max(0, Math.floor(to) - a) }, (_, i) => a + i);
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 // Inline styles, not a <style> block: JupyterLab, Notebook, VS Code and GitHub keep style attributes
