@@ -32,21 +32,6 @@ export class ConfigError extends KitError {
   }
 }
 
-/** Training stopped because the loss became NaN or infinite. */
-export class NonFiniteLossError extends KitError {
-  constructor(
-    readonly epoch: number,
-    readonly batch: number,
-    readonly loss: number,
-  ) {
-    super(
-      'non-finite-loss',
-      `training stopped: the loss became ${loss} at epoch ${epoch}, batch ${batch}; ` +
-        'the weights from the last good batch were kept (try a smaller learning rate)',
-    );
-  }
-}
-
 /** A saved model folder is missing files, truncated, or does not match its config. */
 export class ModelFileError extends KitError {
   constructor(

@@ -5,7 +5,7 @@ import { ConfigError, KitError } from '../core/errors.js';
 
 export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;
-export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 /** One rung of the ladder that was tried: which package, and why it was or was not used. */
 export interface EngineAttempt {
@@ -41,13 +41,6 @@ const LADDER: ReadonlyArray<{ engine: EngineName; packageName: string }> = [
   { engine: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm' },
   { engine: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu' },
 ];
-
-let current: EngineReport | undefined;
-
-/** The engine chosen by the last `initEngine`, if any. */
-export function currentEngine(): EngineReport | undefined {
-  return current;
-}
 
 export function parseEngineChoice(value: string): EngineChoice {
   if ((ENGINE_CHOICES as readonly string[]).includes(value)) return value as EngineChoice;
@@ -98,8 +91,7 @@ export async function initEngine(choice: EngineChoice = 'auto', load: PackageLoa
     const attempt = await tryRung(rung, load);
     attempts.push(attempt);
     if (attempt.ok) {
-      current = { engine: attempt.engine, packageName: attempt.packageName, attempts, summary: summarise(attempt, attempts) };
-      return current;
+      return { engine: attempt.engine, packageName: attempt.packageName, attempts, summary: summarise(attempt, attempts) };
     }
   }
   const reasons = attempts.map((a) => `${a.packageName}: ${a.reason}`).join('; ');

@@ -22,7 +22,7 @@ export interface ModelMeta {
 export type ModelMetaInput = Omit<ModelMeta, 'format' | 'createdAt' | 'history'> & { history?: readonly EpochMetrics[] };
 
 /** data/models in the project, where trained models live by default. */
-export function modelsDir(): string {
+function modelsDir(): string {
   return path.join(projectRoot(), 'data', 'models');
 }
 
