@@ -112,7 +112,7 @@ describe('trainModel', () => {
     model.dispose();
   });
 
-  it('keeps the tensor count flat across epochs (no leaks) and stops on an abort signal', async () => {
+  it('keeps the tensor count flat across epochs (no leaks); an abort between epochs stops after one more batch', async () => {
     const { model, config } = createMlp();
     const counts: number[] = [];
     const controller = new AbortController();
@@ -122,14 +122,35 @@ describe('trainModel', () => {
         counts.push(tf.memory().numTensors);
         if (m.epoch === 4) controller.abort();
       },
-      onBatch: (m) => {
-        if (m.epoch === 5 && m.batch === 2) controller.abort();
-      },
       signal: controller.signal,
     });
     assert.equal(new Set(counts).size, 1, `tensor counts changed: ${counts}`);
     assert.equal(result.stop?.reason, 'interrupted');
+    assert.deepEqual([result.stop?.epoch, result.stop?.batch], [5, 1]);
     assert.equal(result.history.length, 4);
+    model.dispose();
+  });
+
+  it('an abort during an epoch stops after that batch, with no metrics for the unfinished epoch', async () => {
+    const { model, config } = createMlp();
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const before = tf.memory().numTensors;
+    const result = await trainModel(model, config, { train: head(data.train, 1024) }, {
+      epochs: 3,
+      evaluate: false,
+      onBatch: (m) => {
+        seen.push(`${m.epoch}.${m.batch}`);
+        if (m.epoch === 2 && m.batch === 3) controller.abort();
+      },
+      signal: controller.signal,
+    });
+    assert.equal(seen.at(-1), '2.3', `the abort in onBatch never fired; last batch seen ${seen.at(-1)}`);
+    assert.equal(seen.length, 8 + 3);
+    assert.equal(result.stop?.reason, 'interrupted');
+    assert.match(result.stop!.message, /^training interrupted at epoch 2, batch 3 of 8$/);
+    assert.equal(result.history.length, 1);
+    assert.equal(tf.memory().numTensors, before, 'tensors left behind by the interrupted run');
     model.dispose();
   });
 
