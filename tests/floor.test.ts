@@ -32,7 +32,7 @@ describe('matmul floor', () => {
     }
   });
 
-  it('counts 60.4 GFLOP per epoch for the model of record on 60,000 images (the figure in issue #5)', () => {
+  it('counts 60.4 GFLOP per epoch for the model of record on 60,000 images (the figure README and docs/performance.md quote)', () => {
     const perStep = stepProducts(MODEL_OF_RECORD, 128).reduce((s, p) => s + p.flops, 0);
     assert.equal(perStep, 128_909_312);
     assert.equal(Math.round((perStep * 60_000) / 128 / 1e8) / 10, 60.4);

@@ -10,8 +10,7 @@ const FUSABLE: ReadonlySet<Activation> = new Set(['relu', 'linear', 'sigmoid', '
 function denseForward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation): tf.Tensor2D {
   if (FUSABLE.has(activation)) {
     // One kernel for matmul + bias + activation instead of three, but only where no gradient tape records
-    // (inference): under a tape tf.fused.matMul runs the three. Calling its kernel directly in training
-    // was measured: no faster on wasm (the 3-D reshapes it needs cost what Add + Relu did).
+    // (inference): under a tape tf.fused.matMul runs the three (docs/performance.md: fusing by hand).
     return tf.fused.matMul({ a: x, b: w, bias: b, activation: activation as tf.fused.Activation }) as tf.Tensor2D;
   }
   return tf.tanh(tf.add(tf.matMul(x, w), b)) as tf.Tensor2D;
@@ -37,10 +36,10 @@ function activationGrad(dy: tf.Tensor2D, y: tf.Tensor2D, activation: Activation)
 }
 
 /*
- * Why a second path: tfjs-backend-wasm 4.22 runs matMul with transposeA/transposeB through a scalar loop
- * (~2 GFLOP/s) while the plain case uses XNNPACK (~30 GFLOP/s), and the stock matMul gradient always
- * passes transpose flags. Here the gradient transposes explicitly, then multiplies plainly: the same
- * numbers to fp32 rounding, about 3× faster on wasm. On native TensorFlow this would only add work.
+ * Why a second path: tfjs-backend-wasm 4.22 runs matMul with transposeA/transposeB through a slow scalar
+ * loop while the plain case uses XNNPACK, and the stock matMul gradient always passes transpose flags.
+ * Here the gradient transposes explicitly, then multiplies plainly: the same numbers to fp32 rounding,
+ * several times faster on wasm (docs/performance.md). On native TensorFlow this would only add work.
  */
 const fastDenseCache = new Map<string, (...inputs: tf.Tensor[]) => tf.Tensor>();
 
