@@ -53,7 +53,7 @@ const stats: RendererStats = { figures: 0 };
 let bundleCache: string | undefined;
 
 /** Path of the plotly.js bundle in node_modules (the full build; about 10 MB unminified). */
-function plotlyBundlePath(): string {
+export function plotlyBundlePath(): string {
   return require.resolve('plotly.js-dist');
 }
 
@@ -251,7 +251,7 @@ export async function closeRenderer(): Promise<void> {
 }
 
 /** The <div> + <script> pair that draws `fig` with an already loaded window.Plotly. */
-function figureDiv(fig: Figure, id: string): string {
+export function figureDiv(fig: Figure, id: string): string {
   const w = fig.layout.width ?? 700;
   const h = fig.layout.height ?? 450;
   return (
