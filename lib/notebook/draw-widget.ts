@@ -69,7 +69,12 @@ async function widgetModel(options: DrawDigitWidgetOptions): Promise<WidgetModel
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
   const sizes = [config.inputSize, ...config.hidden, config.numClasses];
   if (weights.length !== 2 * (sizes.length - 1)) throw new KitError('widget-layers', `expected ${sizes.length - 1} dense layers, the model has ${weights.length} weight tensors`);
-  const layers = sizes.slice(1).map((units, i) => ({ inputs: sizes[i], units, kernel: toBase64(weights[2 * i]), bias: toBase64(weights[2 * i + 1]) }));
+  const layers = sizes.slice(1).map((units, i) => ({
+    inputs: sizes[i],
+    units,
+    kernel: toBase64(weights[2 * i]),
+    bias: toBase64(weights[2 * i + 1]),
+  }));
   const names = classNames ?? Array.from({ length: config.numClasses }, (_, i) => String(i));
   return { activation: config.activation, layers, classNames: [...names] };
 }
