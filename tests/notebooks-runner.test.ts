@@ -114,8 +114,13 @@ describe('npm run notebooks', () => {
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
     for (const c of code) assert.equal(c.metadata.execution, undefined, 'per-run timing metadata was kept');
 
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png')]);
+    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js']);
     assert.deepEqual(fs.readFileSync(path.join(ws.figures, 'display', 'tiny.png')), png);
+    // The figure page loads the one shared plotly.js beside the notebook folders instead of carrying its own.
+    const page = fs.readFileSync(path.join(ws.figures, 'display', 'tiny.html'), 'utf8');
+    assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
+    assert.ok(page.length < 100_000, `tiny.html is ${page.length} characters`);
+    assert.match(fs.readFileSync(path.join(ws.figures, 'plotly.min.js'), 'utf8').slice(0, 100), /plotly\.js v4\./);
     assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
   });
 
@@ -175,7 +180,7 @@ describe('npm run notebooks', () => {
     assert.ok(fs.readFileSync(failing).equals(before), 'the failed notebook was rewritten');
     assert.deepEqual(listTree(path.join(ws.figures, 'throws')), ['old.png']);
     assert.equal(fs.readFileSync(path.join(ws.figures, 'throws', 'old.png'), 'utf8'), 'committed figure');
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'throws', path.join('throws', 'old.png')]);
+    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js', 'throws', path.join('throws', 'old.png')]);
     assert.deepEqual(listTree(ws.nb), ['display.ipynb', 'throws.ipynb']);
   });
 
