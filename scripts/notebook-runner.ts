@@ -215,7 +215,7 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 /** Swaps the staged figures and the executed notebook in; returns the number of figures. */
 function commit(staging: string, figures: string, tmpOutput: string, output: string): number {
   const count = countFigures(staging);
-  if (fs.readdirSync(staging).some((f) => f.endsWith('.html'))) ensureSharedPlotly(path.dirname(figures));
+  if (usesSharedPlotly(staging)) ensureSharedPlotly(path.dirname(figures));
   const old = `${path.join(path.dirname(figures), '.' + path.basename(figures))}.old-${process.pid}`;
   if (fs.existsSync(figures)) fs.renameSync(figures, old);
   // An empty folder would not survive git anyway, so a notebook without figures leaves none.
@@ -223,6 +223,15 @@ function commit(staging: string, figures: string, tmpOutput: string, output: str
   fs.renameSync(tmpOutput, output);
   fs.rmSync(old, { recursive: true, force: true });
   return count;
+}
+
+/** Whether a staged figure page loads the shared plotly.js (the kit's pages do; a notebook may write others). */
+function usesSharedPlotly(staging: string): boolean {
+  const reference = `src="../${sharedPlotlyName}"`;
+  return fs
+    .readdirSync(staging)
+    .filter((f) => f.endsWith('.html'))
+    .some((f) => fs.readFileSync(path.join(staging, f), 'utf8').includes(reference));
 }
 
 /** Copies plotly.js to <figuresRoot>/plotly.min.js unless an identical copy is there (atomically: temp file, rename). */

@@ -119,7 +119,6 @@ describe('npm run notebooks', () => {
     // The figure page loads the one shared plotly.js beside the notebook folders instead of carrying its own.
     const page = fs.readFileSync(path.join(ws.figures, 'display', 'tiny.html'), 'utf8');
     assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
-    assert.ok(page.length < 100_000, `tiny.html is ${page.length} characters`);
     assert.match(fs.readFileSync(path.join(ws.figures, 'plotly.min.js'), 'utf8').slice(0, 100), /plotly\.js v4\./);
     assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
   });
