@@ -97,11 +97,17 @@ function chooseLauncher(python: string, wanted: Flavour | undefined): Launcher {
 async function waitForServer(base: string, token: string, server: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
+    // Notebook 6 logs this and then may linger instead of exiting: do not wait out the timeout.
+    if (/port \d+ is already in use|port \d+ is not available/i.test(log())) {
+      const port = new URL(base).port;
+      throw new ConfigError('--port', `port ${port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`);
+    }
     if (server.exitCode !== null || server.signalCode !== null) {
       throw new ToolMissingError('jupyter', `the Jupyter server exited before it answered (${server.exitCode ?? server.signalCode}):\n${log().trim()}`);
     }
     try {
-      const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
+      // Bounded: whatever else holds the port may accept the connection and never answer.
+      const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(2000) });
       if (res.ok) return;
     } catch {
       // not listening yet

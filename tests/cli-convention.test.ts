@@ -1,7 +1,8 @@
 // Every script follows one CLI convention: a bad option is one stderr line "error: …" naming it and what is allowed, exit 2; --help loads no TensorFlow.js.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -58,6 +59,14 @@ async function pool<T, R>(items: readonly T[], width: number, job: (item: T) => 
     }),
   );
   return results;
+}
+
+function readCmdline(pid: string): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
 }
 
 const fetchNames = Object.keys(SOURCES).join(' or ');
@@ -137,6 +146,28 @@ describe('CLI convention', () => {
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /^error: Jupyter is not installed for .*no-such-python nor on PATH: install JupyterLab with `pip install jupyterlab` \(or `pipx install jupyterlab`\), or on Debian\/Ubuntu `sudo apt-get install jupyter-notebook`/);
     assert.equal(fs.existsSync(jupyterDir), false, 'a kernel spec was written although nothing can start');
+  });
+
+  it('jupyter: a port already taken is one line naming --port, exit 2, no server left behind', { timeout: 120_000 }, async (t) => {
+    const python = process.env.MNIST_NB_PYTHON || '/usr/bin/python3';
+    if (spawnSync(python, ['-c', 'import notebook'], { stdio: 'ignore' }).status !== 0) {
+      t.skip(`Jupyter Notebook is not installed for ${python}`);
+      return;
+    }
+    // A listener that accepts connections and never answers: the worst case for the readiness poll.
+    const holder = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const r = await run('jupyter', ['--notebook', '--no-browser', '--port', String(port)]);
+      assert.equal(r.code, 2, r.stderr);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
+      assert.deepEqual(errors, [`error: --port: port ${port} on 127.0.0.1 is already in use; pick another with --port N, or --port 0 for a free one`]);
+      const left = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && readCmdline(p).includes(`--port=${port} `));
+      assert.deepEqual(left, [], 'the Jupyter server outlived the command');
+    } finally {
+      holder.close();
+    }
   });
 
   it('the help texts list what the code accepts', () => {
