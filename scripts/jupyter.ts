@@ -260,9 +260,16 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   });
+  // Kept installed (not once): under npm and tsx one Ctrl-C can arrive two or three times (terminal,
+  // npm, tsx relay), and a repeat must not kill this process before it has stopped the kernels.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    let seen = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!seen) resolve(signal);
+      seen = true;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 
   let early: NodeJS.Signals | undefined;
