@@ -8,11 +8,17 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { preprocessBrowserSource } from '../lib/notebook/draw-widget.js';
-import { ConfigError, KitError } from '../lib/core/errors.js';
+import { intOption, parseCli, runMain } from '../lib/cli/options.js';
+import { ConfigError } from '../lib/core/errors.js';
 import { projectRoot } from '../lib/core/paths.js';
-import { isModelName, resolveModelDir } from '../lib/ml/persist.js';
+
+// Loaded after the options are parsed: lib/ml/persist brings TensorFlow.js, which --help should not wait for.
+type Heavy = typeof import('../lib/ml/persist.js') & typeof import('../lib/notebook/draw-widget.js');
+let heavy: Heavy;
+async function loadHeavy(): Promise<Heavy> {
+  heavy ??= { ...(await import('../lib/ml/persist.js')), ...(await import('../lib/notebook/draw-widget.js')) };
+  return heavy;
+}
 
 const USAGE = `Usage: npm run demo -- [--port N] [--model NAME|PATH]
 
@@ -49,24 +55,16 @@ interface Options {
   modelArg: string;
 }
 
+const OPTIONS = {
+  port: { type: 'string', expects: 'an integer from 0 to 65535 (0 picks a free port)' },
+  model: { type: 'string', expects: 'a model name or folder' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseOptions(argv: string[]): Options | undefined {
-  let values: { port?: string; model?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { port: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new ConfigError('arguments', `${(error as Error).message.split('\n')[0]} (see --help)`);
-  }
+  const { values } = parseCli(argv, OPTIONS);
   if (values.help) return undefined;
-  const rawPort = values.port ?? String(DEFAULT_PORT);
-  const port = Number(rawPort);
-  if (rawPort.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError('--port', `expected an integer from 0 to 65535 (0 picks a free port), got "${rawPort}"`);
-  }
+  const port = intOption('--port', values.port ?? String(DEFAULT_PORT), 0, 65535, '0 picks a free port');
   return { port, modelArg: values.model ?? 'mlp' };
 }
 
@@ -82,7 +80,7 @@ async function routes(modelDir: string, modelName: string): Promise<Map<string, 
   const root = projectRoot();
   const demoFile = (name: string) => () => fs.readFile(path.join(root, 'demo', name));
   // The page runs exactly the code the unit tests check: lib/data/preprocess.ts, transpiled as it is now.
-  const preprocess = await preprocessBrowserSource('esm');
+  const preprocess = await heavy.preprocessBrowserSource('esm');
   const table = new Map<string, Route>([
     ['/', { body: demoFile('index.html'), type: TYPES['.html'] }],
     ['/index.html', { body: demoFile('index.html'), type: TYPES['.html'] }],
@@ -112,7 +110,7 @@ interface ModelInfo {
 function modelInfo(dir: string, name: string): ModelInfo {
   const available = MODEL_FILES.every((f) => existsSync(path.join(dir, f)));
   const shown = path.relative(projectRoot(), dir).startsWith('..') ? dir : path.relative(projectRoot(), dir);
-  const isName = isModelName(name);
+  const isName = heavy.isModelName(name);
   const hint = available
     ? ''
     : isName
@@ -222,7 +220,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const modelDir = resolveModelDir(options.modelArg);
+  await loadHeavy();
+  const modelDir = heavy.resolveModelDir(options.modelArg);
   const server = await startDemoServer({ port: options.port, modelDir, modelName: options.modelArg });
   console.log(`Draw-a-digit demo: ${server.url}`);
   if (server.info.available) {
@@ -243,11 +242,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof KitError ? error.message : String((error as Error)?.stack ?? error);
-    console.error(`npm run demo: ${message}`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
-  },
-);
+runMain(main, { exit: true });

@@ -1,30 +1,37 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
-import { parseArgs } from 'node:util';
-import { KitError } from '../lib/core/errors.js';
-import { fetchDataset, SOURCES, type FetchableDataset } from '../lib/data/fetch.js';
-import { defaultDataDir } from '../lib/data/datasets.js';
+import { parseCli, runMain } from '../lib/cli/options.js';
 
-const USAGE = 'usage: npm run fetch-data -- fashion-mnist|mnist [--dir DIR] [--base-url https://...]';
+const USAGE = `Usage: npm run fetch-data -- fashion-mnist|mnist [--dir DIR] [--base-url https://...]
+
+Downloads the four IDX files of a dataset (resumable, checksummed, honours HTTPS_PROXY/NO_PROXY).
+
+  --dir DIR          where to put them (default data/<dataset>/)
+  --base-url URL     another mirror of the same files
+  -h, --help         this help`;
+
+/** Names in lib/data/fetch.ts SOURCES (tests/cli-convention.test.ts checks); listed here so --help loads nothing. */
+const DATASETS = ['fashion-mnist', 'mnist'] as const;
+
+const OPTIONS = {
+  dir: { type: 'string', expects: 'a folder' },
+  'base-url': { type: 'string', expects: 'an https:// URL' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      dir: { type: 'string' },
-      'base-url': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseCli(process.argv.slice(2), OPTIONS, {
+    min: 1,
+    max: 1,
+    describe: `one dataset name (${DATASETS.join(' or ')})`,
+    choices: DATASETS,
   });
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
-  const names = Object.keys(SOURCES);
-  if (positionals.length !== 1 || !names.includes(positionals[0])) {
-    console.error(`fetch-data: expected one dataset name (${names.join(' or ')}), got ${JSON.stringify(positionals)}\n${USAGE}`);
-    return 2;
-  }
-  const name = positionals[0] as FetchableDataset;
+  const { fetchDataset } = await import('../lib/data/fetch.js');
+  const { defaultDataDir } = await import('../lib/data/datasets.js');
+  const name = positionals[0] as (typeof DATASETS)[number];
   const dir = values.dir ?? defaultDataDir(name);
   const results = await fetchDataset(name, { dir, baseUrl: values['base-url'] });
   const bytes = results.reduce((sum, r) => sum + r.bytes, 0);
@@ -32,11 +39,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    // Kit errors are one actionable sentence; anything else is a bug worth its stack.
-    console.error(err instanceof KitError ? `fetch-data: ${err.message}` : err);
-    process.exit(1);
-  },
-);
+runMain(main, { exit: true });

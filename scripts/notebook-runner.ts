@@ -5,9 +5,13 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ToolMissingError } from '../lib/core/errors.js';
+import { plotlyBundlePath } from '../lib/viz/render.js';
 import { installHint, kernelName, projectRoot } from './jupyter-env.js';
 
 const driver = path.join(projectRoot, 'scripts', 'nbrun.py');
+
+/** The one plotly.js every figures/<notebook>/<name>.html loads, beside the notebook folders. */
+export const sharedPlotlyName = 'plotly.min.js';
 
 /** Seconds the driver gets to shut its kernel down after SIGTERM before it is killed. */
 const driverGraceMs = 10_000;
@@ -86,6 +90,8 @@ async function runDriver(opts: RunOptions, name: string, staging: string, tmpOut
     ...opts.env,
     MNIST_NB_STATIC: '1',
     MNIST_NB_FIGURES_DIR: staging,
+    // Staging and final folders both sit in the figures root, so this relative URL holds for both.
+    MNIST_NB_FIGURES_PLOTLY: `../${sharedPlotlyName}`,
     MNIST_NB_NOTEBOOK: name,
   };
   delete env.MNIST_NB_QUICK; // only --quick turns it on, so a stray shell variable cannot shrink a real run
@@ -209,6 +215,7 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
 /** Swaps the staged figures and the executed notebook in; returns the number of figures. */
 function commit(staging: string, figures: string, tmpOutput: string, output: string): number {
   const count = countFigures(staging);
+  if (usesSharedPlotly(staging)) ensureSharedPlotly(path.dirname(figures));
   const old = `${path.join(path.dirname(figures), '.' + path.basename(figures))}.old-${process.pid}`;
   if (fs.existsSync(figures)) fs.renameSync(figures, old);
   // An empty folder would not survive git anyway, so a notebook without figures leaves none.
@@ -216,6 +223,25 @@ function commit(staging: string, figures: string, tmpOutput: string, output: str
   fs.renameSync(tmpOutput, output);
   fs.rmSync(old, { recursive: true, force: true });
   return count;
+}
+
+/** Whether a staged figure page loads the shared plotly.js (the kit's pages do; a notebook may write others). */
+function usesSharedPlotly(staging: string): boolean {
+  const reference = `src="../${sharedPlotlyName}"`;
+  return fs
+    .readdirSync(staging)
+    .filter((f) => f.endsWith('.html'))
+    .some((f) => fs.readFileSync(path.join(staging, f), 'utf8').includes(reference));
+}
+
+/** Copies plotly.js to <figuresRoot>/plotly.min.js unless an identical copy is there (atomically: temp file, rename). */
+function ensureSharedPlotly(figuresRoot: string): void {
+  const target = path.join(figuresRoot, sharedPlotlyName);
+  const source = fs.readFileSync(plotlyBundlePath());
+  if (fs.existsSync(target) && fs.readFileSync(target).equals(source)) return;
+  const tmp = `${target}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, source);
+  fs.renameSync(tmp, target);
 }
 
 function countFigures(dir: string): number {

@@ -2,8 +2,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
+import { intOption, parseCli, runMain } from '../lib/cli/options.js';
+import { ConfigError, KitError } from '../lib/core/errors.js';
 import { checkPython, ensureKernelSpec, jupyterEnv, projectRoot, resolveSetup } from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
 
@@ -14,7 +14,8 @@ NOTEBOOK is a path to an .ipynb file, or a name or prefix of one in notebooks/ (
 default: every notebooks/*.ipynb in name order. Runs stop at the first failure unless --keep-going.
 
 Options:
-  --quick            set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs
+  --quick            set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check,
+                     so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir
   --keep-going       run the remaining notebooks after a failure
   --out-dir DIR      write executed notebooks to DIR (figures to DIR/figures) instead of in place
   --figures-dir DIR  folder that holds figures/<notebook>/ folders (default: figures/ or DIR/figures)
@@ -41,37 +42,41 @@ interface Options {
   verbose: boolean;
 }
 
+const OPTIONS = {
+  quick: { type: 'boolean' },
+  'keep-going': { type: 'boolean' },
+  'out-dir': { type: 'string', expects: 'a folder' },
+  'figures-dir': { type: 'string', expects: 'a folder' },
+  timeout: { type: 'string', expects: 'a whole number of seconds (0 = no limit)' },
+  'no-build': { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Where a quick run writes when no --out-dir is given: its small-data outputs must not replace the committed ones. */
+const quickOutDir = path.join(projectRoot, 'test-output', 'quick');
+
 function parseOptions(argv: string[]): Options | undefined {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      quick: { type: 'boolean', default: false },
-      'keep-going': { type: 'boolean', default: false },
-      'out-dir': { type: 'string' },
-      'figures-dir': { type: 'string' },
-      timeout: { type: 'string', default: '1800' },
-      'no-build': { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseCli(argv, OPTIONS, {
+    min: 0,
+    max: Infinity,
+    describe: 'notebook names, prefixes or .ipynb paths',
   });
   if (values.help) return undefined;
-  const timeoutS = Number(values.timeout);
-  if (!Number.isInteger(timeoutS) || timeoutS < 0) {
-    throw new ConfigError('--timeout', `expected a whole number of seconds (0 = no limit), got "${values.timeout}"`);
-  }
-  const outDir = values['out-dir'] === undefined ? undefined : path.resolve(values['out-dir']);
+  const timeoutS = intOption('--timeout', values.timeout ?? '1800', 0, 1_000_000, '0 = no limit');
+  const quick = values.quick === true;
+  const outArg = values['out-dir'] ?? (quick ? quickOutDir : undefined);
+  const outDir = outArg === undefined ? undefined : path.resolve(outArg);
   const figuresDir = path.resolve(values['figures-dir'] ?? path.join(outDir ?? projectRoot, 'figures'));
   return {
     targets: positionals,
-    quick: values.quick,
-    keepGoing: values['keep-going'],
+    quick,
+    keepGoing: values['keep-going'] === true,
     outDir,
     figuresDir,
     timeoutS,
-    build: !values['no-build'],
-    verbose: values.verbose,
+    build: values['no-build'] !== true,
+    verbose: values.verbose === true,
   };
 }
 
@@ -244,6 +249,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const files = selectNotebooks(options.targets);
+  if (options.quick && options.outDir === quickOutDir) {
+    const shown = path.relative(process.cwd(), quickOutDir) || quickOutDir;
+    process.stderr.write(`quick run: writing notebooks and figures to ${shown}/ (a full run, without --quick, updates the committed ones)\n`);
+  }
   const setup = resolveSetup();
   const env = jupyterEnv(setup);
   checkPython(setup, env);
@@ -305,21 +314,4 @@ async function runOne(file: string, options: Options, python: string, env: NodeJ
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof ToolMissingError || err instanceof ConfigError) {
-      process.stderr.write(`notebooks: ${err.message}\n`);
-      process.exit(2);
-    }
-    if (err instanceof KitError) {
-      process.stderr.write(`notebooks: ${err.message}\n`);
-      process.exit(1);
-    }
-    if (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`notebooks: ${err.message}\n\n${usage}\n`);
-      process.exit(2);
-    }
-    throw err;
-  },
-);
+runMain(() => main(process.argv.slice(2)), { exit: true });

@@ -1,15 +1,8 @@
 // `npm run train`: trains the MLP from the command line, with a progress bar or JSON lines, and saves it.
-import * as tf from '@tensorflow/tfjs';
-import { parseTrainArgs, TRAIN_USAGE, type TrainCliOptions } from '../lib/cli/train-args.js';
-import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine } from '../lib/ml/engine.js';
-import { ConfigError } from '../lib/core/errors.js';
-import { createMlp, summarize } from '../lib/ml/model.js';
-import { saveModel } from '../lib/ml/persist.js';
-import { createProgress } from '../lib/ml/progress.js';
+import { parseCli, runMain } from '../lib/cli/options.js';
+import { TRAIN_OPTIONS, TRAIN_USAGE } from '../lib/cli/train-options.js';
+import type { TrainCliOptions } from '../lib/cli/train-args.js';
 import { formatPercent } from '../lib/core/format.js';
-import { median, peakRssMiB } from '../lib/core/stats.js';
-import { trainModel } from '../lib/ml/train.js';
 
 const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + '\n');
 
@@ -30,6 +23,16 @@ function interruptController(json: boolean): AbortController {
 }
 
 async function run(opts: TrainCliOptions): Promise<number> {
+  // Loaded only now: TensorFlow.js takes seconds to import, and --help or a typo should not wait for it.
+  const tf = await import('@tensorflow/tfjs');
+  const { loadDataset } = await import('../lib/data/datasets.js');
+  const { initEngine } = await import('../lib/ml/engine.js');
+  const { ConfigError } = await import('../lib/core/errors.js');
+  const { createMlp, summarize } = await import('../lib/ml/model.js');
+  const { saveModel } = await import('../lib/ml/persist.js');
+  const { createProgress } = await import('../lib/ml/progress.js');
+  const { median, peakRssMiB } = await import('../lib/core/stats.js');
+  const { trainModel } = await import('../lib/ml/train.js');
   const log = (line: string) => !opts.json && process.stdout.write(line + '\n');
   const data = await loadDataset({ dataset: opts.dataset, dataDir: opts.dataDir, validationSize: opts.validationSize, limitTrain: opts.limitTrain });
   if (opts.batchSize > data.train.count) {
@@ -84,20 +87,13 @@ async function run(opts: TrainCliOptions): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  try {
-    const opts = parseTrainArgs(argv);
-    if (opts.help) {
-      process.stdout.write(TRAIN_USAGE);
-      return 0;
-    }
-    return await run(opts);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`error: ${message}\n`);
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(error.stack + '\n');
-    return error instanceof ConfigError ? 2 : 1;
+  // The syntax check and --help need no TensorFlow.js; parseTrainArgs (which does) validates the values.
+  if (parseCli(argv, TRAIN_OPTIONS).values.help) {
+    process.stdout.write(TRAIN_USAGE);
+    return 0;
   }
+  const { parseTrainArgs } = await import('../lib/cli/train-args.js');
+  return run(parseTrainArgs(argv));
 }
 
-process.exitCode = await main(process.argv.slice(2));
+runMain(() => main(process.argv.slice(2)));

@@ -45,9 +45,10 @@ describe('parseTrainArgs', () => {
       [['--activation', 'swish'], /--activation: unknown value "swish"/],
       [['--dataset', 'idx-dir'], /--data-dir: is required/],
       [['--save', '../evil'], /--save: expected a model name/],
-      [['--bogus'], /Unknown option '--bogus'/],
-      [['--epochs'], /argument missing/],
-      [['--seed', '--json'], /--seed: expects a value, but is followed by another option/],
+      [['--bogus'], /^--bogus: unknown option; expected one of --dataset, --data-dir, --epochs/],
+      [['--lr', '0.1'], /^--lr: unknown option; did you mean --learning-rate\?/],
+      [['--epochs'], /^--epochs: expects an integer from 1 to 10000$/],
+      [['--seed', '--json'], /^--seed: expects an integer, but is followed by the option --json$/],
     ];
     for (const [args, pattern] of cases) {
       assert.throws(() => parseTrainArgs(args), (e: unknown) => e instanceof ConfigError && pattern.test(e.message), args.join(' '));

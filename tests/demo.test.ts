@@ -374,6 +374,6 @@ describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 2);
-    assert.equal(err.trim(), 'npm run demo: --port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"');
+    assert.equal(err.trim(), 'error: --port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"');
   });
 });

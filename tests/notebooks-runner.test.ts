@@ -96,7 +96,7 @@ describe('npm run notebooks', () => {
     fs.writeFileSync(path.join(ws.figures, 'display', 'stale.png'), 'from an older run');
     const file = path.join(ws.nb, 'display.ipynb');
 
-    const r = await runCli(['--quick', '--figures-dir', ws.figures, file]);
+    const r = await runCli(['--figures-dir', ws.figures, file]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\n1 passed, 0 failed\n$/);
     assert.match(r.stdout, /display\.ipynb\s+passed\s+[\d.]+\s+1\n/);
@@ -107,15 +107,19 @@ describe('npm run notebooks', () => {
     const code = readCells(file).filter((c) => c.cell_type === 'code');
     const streams = code.map((c) => (c.outputs ?? []).filter((o) => o.output_type === 'stream').map((o) => joined(o.text)).join(''));
     assert.equal(streams[0], 'hello from tslab\n');
-    assert.deepEqual(JSON.parse(streams[1]), { static: '1', notebook: 'display', quick: '1', cwd: 'nb' });
+    assert.deepEqual(JSON.parse(streams[1]), { static: '1', notebook: 'display', quick: 'unset', cwd: 'nb' });
     assert.equal(streams[4], '42\n', 'the last expression value prints as stdout');
     const display = code[2].outputs?.find((o) => o.output_type === 'display_data');
     const png = Buffer.from(joined(display?.data?.['image/png']), 'base64');
     assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
     for (const c of code) assert.equal(c.metadata.execution, undefined, 'per-run timing metadata was kept');
 
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png')]);
+    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js']);
     assert.deepEqual(fs.readFileSync(path.join(ws.figures, 'display', 'tiny.png')), png);
+    // The figure page loads the one shared plotly.js beside the notebook folders instead of carrying its own.
+    const page = fs.readFileSync(path.join(ws.figures, 'display', 'tiny.html'), 'utf8');
+    assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
+    assert.match(fs.readFileSync(path.join(ws.figures, 'plotly.min.js'), 'utf8').slice(0, 100), /plotly\.js v4\./);
     assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
   });
 
@@ -124,7 +128,8 @@ describe('npm run notebooks', () => {
     const source = path.join(fixtures, 'display.ipynb');
     const outs = [path.join(ws.dir, 'out1'), path.join(ws.dir, 'out2')];
     for (const out of outs) {
-      const r = await runCli(['--out-dir', out, source]);
+      // With --quick too: an explicit --out-dir wins over the quick run's scratch folder.
+      const r = await runCli(['--quick', '--out-dir', out, source]);
       assert.equal(r.code, 0, r.stderr);
     }
     const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, 'display.ipynb')));
@@ -134,7 +139,25 @@ describe('npm run notebooks', () => {
     assert.notEqual(sha256(path.join(outs[0], 'display.ipynb')), fixtureHashes.get('display.ipynb'));
     assert.ok(fs.existsSync(path.join(outs[0], 'figures', 'display', 'tiny.png')));
     const env = readCells(path.join(outs[0], 'display.ipynb')).filter((c) => c.cell_type === 'code')[1];
-    assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, 'unset', 'MNIST_NB_QUICK leaked without --quick');
+    assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, '1', 'MNIST_NB_QUICK=1 did not reach the kernel');
+  });
+
+  test('--quick without --out-dir writes to test-output/quick/, never over the notebook it runs', testTimeout, async () => {
+    const ws = workspace('quick', ['display.ipynb']);
+    const file = path.join(ws.nb, 'display.ipynb');
+    const before = sha256(file);
+    const scratch = path.join(root, 'test-output', 'quick');
+    fs.rmSync(path.join(scratch, 'display.ipynb'), { force: true });
+    fs.rmSync(path.join(scratch, 'figures', 'display'), { recursive: true, force: true });
+    const r = await runCli(['--quick', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /quick run: writing notebooks and figures to .*test-output\/quick\//);
+    assert.equal(sha256(file), before, 'the quick run rewrote the notebook it ran');
+    assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
+    assert.equal(fs.existsSync(ws.figures), false, 'figures were written beside the source');
+    const env = readCells(path.join(scratch, 'display.ipynb')).filter((c) => c.cell_type === 'code')[1];
+    assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, '1');
+    assert.ok(fs.existsSync(path.join(scratch, 'figures', 'display', 'tiny.png')));
   });
 
   test('a throwing cell fails the run with its source and real error text; nothing is replaced', testTimeout, async () => {
@@ -156,7 +179,7 @@ describe('npm run notebooks', () => {
     assert.ok(fs.readFileSync(failing).equals(before), 'the failed notebook was rewritten');
     assert.deepEqual(listTree(path.join(ws.figures, 'throws')), ['old.png']);
     assert.equal(fs.readFileSync(path.join(ws.figures, 'throws', 'old.png'), 'utf8'), 'committed figure');
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'throws', path.join('throws', 'old.png')]);
+    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js', 'throws', path.join('throws', 'old.png')]);
     assert.deepEqual(listTree(ws.nb), ['display.ipynb', 'throws.ipynb']);
   });
 

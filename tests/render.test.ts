@@ -1,13 +1,13 @@
 // Tests for lib/viz/render.ts: real PNGs from headless chromium, offline HTML, browser reuse and clear errors.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { RenderError } from '../lib/core/errors.js';
 import { confusionMatrixHeatmap, lineChart } from '../lib/viz/charts.js';
-import { browserPath, closeRenderer, renderHtml, renderPng, rendererStats } from '../lib/viz/render.js';
+import { browserPath, closeRenderer, plotlyBundlePath, renderHtml, renderPng, rendererStats } from '../lib/viz/render.js';
 import { decodePng, distinctColours, firstDigits, pngHeader } from './figures-fixtures.js';
 
 const OUT = resolve('test-output');
@@ -139,6 +139,33 @@ describe('renderHtml', () => {
       await page.waitForSelector('#figure .main-svg', { timeout: 30_000 });
       const traces = await page.locator('#figure .scatterlayer .trace').count();
       assert.equal(traces, 4, 'three curves and the reference points');
+      assert.deepEqual(external, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('with plotlySrc the page loads one shared plotly.js file instead of inlining it, and still draws offline', { skip }, async () => {
+    const page = renderHtml(learningCurves, { plotlySrc: '../plotly.min.js' });
+    assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
+    assert.ok(page.length < 50_000, `page is ${page.length} characters`);
+    const dir = join(OUT, 'shared-plotly');
+    mkdirSync(join(dir, 'nb'), { recursive: true });
+    copyFileSync(plotlyBundlePath(), join(dir, 'plotly.min.js'));
+    const file = join(dir, 'nb', 'learning-curves.html');
+    writeFileSync(file, page);
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: await browserPath(), args: ['--no-sandbox', '--disable-gpu'] });
+    try {
+      const tab = await browser.newPage();
+      const external: string[] = [];
+      await tab.route(/^https?:/, (route) => {
+        external.push(route.request().url());
+        return route.abort();
+      });
+      await tab.goto(pathToFileURL(file).href);
+      await tab.waitForSelector('#figure .main-svg', { timeout: 30_000 });
+      assert.equal(await tab.locator('#figure .scatterlayer .trace').count(), 4);
       assert.deepEqual(external, []);
     } finally {
       await browser.close();

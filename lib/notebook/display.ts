@@ -56,6 +56,12 @@ function figuresDir(): string | undefined {
   return dir && dir.trim() !== '' ? dir : undefined;
 }
 
+/** MNIST_NB_FIGURES_PLOTLY: a shared plotly.js the HTML figure files load (the runner sets ../plotly.min.js). */
+function figuresPlotly(): string | undefined {
+  const src = process.env.MNIST_NB_FIGURES_PLOTLY;
+  return src && src.trim() !== '' ? src : undefined;
+}
+
 let warnedNoPng = false;
 
 /** One warning per process: later figures fall back silently. */
@@ -111,7 +117,7 @@ export function reloadPlotly(): void {
 }
 
 /**
- * Interactive HTML for one figure. The first figure of a kernel process inlines plotly.js (10 MB);
+ * Interactive HTML for one figure. The first figure of a kernel process inlines plotly.js (4.8 MB);
  * later ones reuse window.Plotly, which stays in the page because Notebook, JupyterLab and VS Code
  * render all outputs of a notebook in one page. A figure whose page lacks Plotly says how to fix it.
  */
@@ -173,7 +179,7 @@ function emit(display: Display | undefined, output: () => void, fallback: string
 /**
  * Shows a figure. In a notebook: interactive plotly (default) or, with MNIST_NB_STATIC=1, a PNG that
  * GitHub and untrusted notebooks display. With MNIST_NB_FIGURES_DIR set, also writes <name>.png and
- * <name>.html there. Outside a notebook prints a one-line description. Await it.
+ * <name>.html there (the page loads plotly.js from MNIST_NB_FIGURES_PLOTLY when set, else inlines it). Outside a notebook prints a one-line description. Await it.
  */
 export async function show(fig: Figure, nameOrOptions?: string | ShowOptions): Promise<void> {
   const options = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
@@ -211,7 +217,7 @@ async function writeFigureFiles(fig: Figure, name: string, scale: number): Promi
     writeAtomic(join(dir, `${name}.png`), png);
     written.push(join(dir, `${name}.png`));
   }
-  writeAtomic(join(dir, `${name}.html`), renderHtml(fig));
+  writeAtomic(join(dir, `${name}.html`), renderHtml(fig, { plotlySrc: figuresPlotly() }));
   written.push(join(dir, `${name}.html`));
   return written;
 }

@@ -1,0 +1,109 @@
+// The benchmark child of `npm run bench`: one engine per process, so peak RSS belongs to that engine alone.
+// Separate from scripts/bench.ts so the parent (options, --help, the table) never loads TensorFlow.js.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset } from '../lib/data/datasets.js';
+import { initEngine, type EngineName } from '../lib/ml/engine.js';
+import { createMlp } from '../lib/ml/model.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
+import { median, peakRssMiB } from '../lib/core/stats.js';
+import { standardDense } from '../lib/ml/forward.js';
+import { trainModel } from '../lib/ml/train.js';
+import type { Split } from '../lib/data/types.js';
+
+export interface EngineResult {
+  engine: EngineName | string;
+  available: boolean;
+  reason?: string;
+  epochs?: number[];
+  secondsPerEpoch?: number;
+  minMax?: [number, number];
+  samplesPerSecond?: number;
+  peakRssMiB?: number;
+  extrapolated?: boolean;
+  testAccuracy?: number;
+  profile?: Array<{ kernel: string; ms: number; calls: number }>;
+  /** Threads the engine computes with: XNNPACK's pool on wasm (1 in Node), TensorFlow's pool natively. */
+  threads?: number;
+  /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
+  stockSecondsPerEpoch?: number;
+  /** The step's matrix products alone on this engine: no loop can be faster. */
+  floor?: Pick<FloorMeasurement, 'secondsPerEpoch' | 'gflopsPerSecond' | 'msPerStep'> & { products: Array<{ label: string; ms: number }> };
+}
+
+/** Times `batches` steps of the loop with the stock dense gradient; extrapolates to a full epoch. */
+async function stockGradientEpoch(train: Split, batchSize: number, batches: number): Promise<number> {
+  const n = batches * batchSize;
+  const slice: Split = { images: train.images.subarray(0, n * 784), labels: train.labels.subarray(0, n), count: n };
+  const { model, config } = createMlp();
+  const result = await trainModel(model, config, { train: slice }, { epochs: 2, batchSize, evaluate: false, dense: standardDense });
+  model.dispose();
+  return (result.history[1].seconds * train.count) / n;
+}
+
+async function profileKernels(train: Split, batchSize: number): Promise<EngineResult['profile']> {
+  const { model, config } = createMlp();
+  const slice: Split = { images: train.images.subarray(0, 30 * batchSize * 784), labels: train.labels.subarray(0, 30 * batchSize), count: 30 * batchSize };
+  await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false }); // warm-up
+  const info = await tf.profile(async () => {
+    await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false });
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const entry = byKernel.get(key) ?? { ms: 0, calls: 0 };
+    entry.ms += Number(k.kernelTimeMs) || 0;
+    entry.calls++;
+    byKernel.set(key, entry);
+  }
+  model.dispose();
+  return [...byKernel.entries()].map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 })).sort((a, b) => b.ms - a.ms).slice(0, 15);
+}
+
+function floorOf(f: FloorMeasurement): EngineResult['floor'] {
+  const products = f.products.map((p) => ({ label: `${p.label} ${p.a.join('×')}·${p.b.join('×')}`, ms: p.ms }));
+  return { secondsPerEpoch: f.secondsPerEpoch, gflopsPerSecond: f.gflopsPerSecond, msPerStep: f.msPerStep, products };
+}
+
+function wasmThreads(): number {
+  // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build (which would
+  // size its pool to half the logical cores anyway: 1 on a 2-vCPU machine).
+  const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+  return wasm.getThreadsCount();
+}
+
+/** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
+export async function child(engine: EngineName, epochs: number, batchSize: number, cpuBatches: number, profile: boolean): Promise<EngineResult> {
+  try {
+    await initEngine(engine);
+  } catch (error) {
+    return { engine, available: false, reason: (error as Error).message };
+  }
+  const threads = engine === 'wasm' ? wasmThreads() : engine === 'cpu' ? 1 : os.cpus().length;
+  const data = await loadDataset({ dataset: 'mnist', validationSize: 0 });
+  const extrapolated = engine === 'cpu';
+  const n = extrapolated ? Math.min(cpuBatches * batchSize, data.train.count) : data.train.count;
+  const train: Split = { images: data.train.images.subarray(0, n * 784), labels: data.train.labels.subarray(0, n), count: n };
+  const { model, config } = createMlp();
+  const result = await trainModel(model, config, { train, test: extrapolated ? undefined : data.test }, { epochs: extrapolated ? 2 : epochs, batchSize });
+  const scale = data.train.count / n;
+  const seconds = result.history.map((m) => m.seconds * scale);
+  const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+  return {
+    engine,
+    available: true,
+    threads,
+    epochs: seconds,
+    secondsPerEpoch: median(steady),
+    minMax: [Math.min(...steady), Math.max(...steady)],
+    samplesPerSecond: data.train.count / median(steady),
+    peakRssMiB: Math.round(peakRssMiB()),
+    extrapolated,
+    testAccuracy: result.history.at(-1)?.testAccuracy,
+    profile: profile ? await profileKernels(data.train, batchSize) : undefined,
+    stockSecondsPerEpoch: engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
+    floor: floorOf(measureMatmulFloor(config, batchSize, data.train.count, extrapolated ? 2 : 20)),
+  };
+}
+
