@@ -19,6 +19,7 @@ export {
   createMlp,
   MODEL_OF_RECORD,
   REFERENCE_ACCURACY,
+  resolveConfig,
   summarize,
   type MlpConfig,
 } from './ml/model.js';

@@ -1,4 +1,4 @@
-// `npm run notebooks`: rebuilds lib, then executes notebooks headless with the tslab kernel and rewrites them and their figures.
+// `npm run notebooks`: rebuilds lib, then executes notebooks (and their worked solutions) headless with the tslab kernel and rewrites them and their figures.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,14 +10,17 @@ import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-r
 const usage = `Usage: npm run notebooks -- [options] [NOTEBOOK...]
 
 Executes notebooks with the project-local tslab kernel and rewrites them (outputs, figures/<name>/).
-NOTEBOOK is a path to an .ipynb file, or a name or prefix of one in notebooks/ (e.g. 03);
-default: every notebooks/*.ipynb in name order. Runs stop at the first failure unless --keep-going.
+NOTEBOOK is a path to an .ipynb file, a name or prefix of one in notebooks/ (e.g. 03), or
+solutions/ followed by a name or prefix of a worked solution in notebooks/solutions/ (e.g. solutions/04).
+Default: every notebooks/*.ipynb, then every notebooks/solutions/*.ipynb, each in name order.
+Runs stop at the first failure unless --keep-going.
 
 Options:
   --quick            set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check,
                      so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir
   --keep-going       run the remaining notebooks after a failure
-  --out-dir DIR      write executed notebooks to DIR (figures to DIR/figures) instead of in place
+  --out-dir DIR      write executed notebooks to DIR (solutions to DIR/solutions, figures to
+                     DIR/figures) instead of in place
   --figures-dir DIR  folder that holds figures/<notebook>/ folders (default: figures/ or DIR/figures)
   --timeout SECONDS  limit per cell (default 1800; 0 = none)
   --no-build         skip the \`tsc -p .\` build of lib/ (notebooks import ../build/lib/*.js)
@@ -29,6 +32,7 @@ Environment: MNIST_NB_PYTHON (Python with nbclient, default /usr/bin/python3), M
 Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or missing tools, 130/143 interrupted.`;
 
 const notebooksDir = path.join(projectRoot, 'notebooks');
+const solutionsDir = path.join(notebooksDir, 'solutions');
 const heartbeatMs = 30_000;
 
 interface Options {
@@ -80,17 +84,18 @@ function parseOptions(argv: string[]): Options | undefined {
   };
 }
 
-function availableNotebooks(): string[] {
-  if (!fs.existsSync(notebooksDir)) return [];
-  return fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
+function availableIn(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
 }
 
 /** Resolves paths, names and prefixes (in the order given; each prefix expands in name order). */
 function selectNotebooks(targets: string[]): string[] {
-  const available = availableNotebooks();
+  const available = availableIn(notebooksDir);
   if (targets.length === 0) {
     if (available.length === 0) throw new ConfigError('notebooks', `no .ipynb files in ${notebooksDir}`);
-    return available.map((f) => path.join(notebooksDir, f));
+    // The teaching notebooks first, then their worked solutions.
+    return [...available.map((f) => path.join(notebooksDir, f)), ...availableIn(solutionsDir).map((f) => path.join(solutionsDir, f))];
   }
   const chosen: string[] = [];
   for (const target of targets) {
@@ -100,6 +105,8 @@ function selectNotebooks(targets: string[]): string[] {
 }
 
 function resolveTarget(target: string, available: string[]): string[] {
+  const solution = /^solutions[\\/](.+)$/.exec(target);
+  if (solution && !fs.existsSync(target)) return matchName(solution[1], solutionsDir, availableIn(solutionsDir), 'notebooks/solutions/');
   const looksLikePath = target.includes('/') || target.includes(path.sep) || fs.existsSync(target);
   if (looksLikePath || (target.endsWith('.ipynb') && !available.includes(target))) {
     const file = path.resolve(target);
@@ -108,13 +115,24 @@ function resolveTarget(target: string, available: string[]): string[] {
     }
     return [file];
   }
+  return matchName(target, notebooksDir, available, 'notebooks/');
+}
+
+function matchName(target: string, dir: string, available: string[], where: string): string[] {
   const exact = available.filter((f) => f === target || f === `${target}.ipynb`);
   const matches = exact.length > 0 ? exact : available.filter((f) => f.startsWith(target));
   if (matches.length === 0) {
     const list = available.length > 0 ? available.join(', ') : '(none yet)';
-    throw new ConfigError('notebook', `unknown notebook "${target}"; available in notebooks/: ${list}`);
+    throw new ConfigError('notebook', `unknown notebook "${target}"; available in ${where}: ${list}`);
   }
-  return matches.map((f) => path.join(notebooksDir, f));
+  return matches.map((f) => path.join(dir, f));
+}
+
+/** Where an executed notebook goes: in place, or under --out-dir (solutions in its solutions/ folder). */
+function outputPath(file: string, outDir: string | undefined): string {
+  if (!outDir) return file;
+  const sub = path.dirname(path.resolve(file)) === solutionsDir ? 'solutions' : '';
+  return path.join(outDir, sub, path.basename(file));
 }
 
 /** `tsc -p .`: notebooks import the compiled lib from build/lib, so it must be fresh. */
@@ -296,7 +314,7 @@ async function runOne(file: string, options: Options, python: string, env: NodeJ
   try {
     return await runNotebook({
       notebook: file,
-      output: options.outDir ? path.join(options.outDir, path.basename(file)) : file,
+      output: outputPath(file, options.outDir),
       figures: path.join(options.figuresDir, name),
       python,
       env,
