@@ -1,10 +1,12 @@
 // `npm run student-copies -- DIR`: the notebooks a workshop hands out, outputs cleared, solutions left out, still runnable from DIR.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseCli, runMain } from '../lib/cli/options.js';
+import { ConfigError, KitError } from '../lib/core/errors.js';
+import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const projectRoot = findProjectRoot();
 const notebooksDir = path.join(projectRoot, 'notebooks');
 const nodeModules = path.join(projectRoot, 'node_modules');
 
@@ -29,8 +31,15 @@ Options:
   -h, --help   show this help
 Exit status: 0 written, 1 failed, 2 bad arguments or DIR refused.`;
 
-/** A refusal or bad argument: exit 2 with one line. */
-class UsageError extends Error {}
+const OPTIONS = {
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A DIR this script will not write into: one line naming DIR, exit 2 (runMain's rule for ConfigError). */
+function refuse(message: string): ConfigError {
+  return new ConfigError('DIR', message);
+}
 
 interface Notebook {
   cells: Cell[];
@@ -83,9 +92,9 @@ function readNotebook(file: string): Notebook {
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file} is not a readable notebook: ${(err as Error).message}`, { cause: err });
+    throw new KitError('notebook-unreadable', `${file} is not a readable notebook: ${(err as Error).message}`);
   }
-  if (!isNotebook(value)) throw new Error(`${file} is not a notebook: expected a JSON object with a "cells" list`);
+  if (!isNotebook(value)) throw new KitError('notebook-malformed', `${file} is not a notebook: expected a JSON object with a "cells" list`);
   return value;
 }
 
@@ -97,38 +106,48 @@ function resolvesUpward(dir: string): boolean {
 
 function checkTarget(dir: string, force: boolean): { exists: boolean; empty: boolean } {
   for (const own of [notebooksDir, path.join(notebooksDir, 'solutions')]) {
-    if (path.resolve(dir) === own) throw new UsageError(`${dir} holds the project's own notebooks; choose another folder`);
+    if (path.resolve(dir) === own) throw refuse(`${dir} holds the project's own notebooks; choose another folder`);
   }
   if (!fs.existsSync(dir)) return { exists: false, empty: true };
-  if (!fs.statSync(dir).isDirectory()) throw new UsageError(`${dir} exists and is not a folder`);
+  if (!fs.statSync(dir).isDirectory()) throw refuse(`${dir} exists and is not a folder`);
   const empty = fs.readdirSync(dir).length === 0;
   if (!empty && !force) {
-    throw new UsageError(`${dir} exists and is not empty; choose a new folder or pass --force to replace the notebooks in it`);
+    throw refuse(`${dir} exists and is not empty; choose a new folder or pass --force to replace the notebooks in it`);
   }
   const link = path.join(dir, 'node_modules');
   if (!resolvesUpward(dir) && fs.existsSync(link)) {
     const ok = fs.lstatSync(link).isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(nodeModules);
-    if (!ok) throw new UsageError(`${link} exists and is not a link to ${nodeModules}; remove it or choose another folder`);
+    if (!ok) throw refuse(`${link} exists and is not a link to ${nodeModules}; remove it or choose another folder`);
   }
   return { exists: true, empty };
 }
 
-function main(argv: string[]): number {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { force: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv, OPTIONS, { min: 1, max: 1, describe: 'one folder DIR to write the copies into (see --help)' });
   if (values.help) {
     process.stdout.write(usage + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`expected one folder DIR, got ${positionals.length} arguments (see --help)`);
   const dir = path.resolve(positionals[0]);
-  const state = checkTarget(dir, values.force);
-  const names = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
-  if (names.length === 0) throw new Error(`no notebooks in ${notebooksDir}`);
+  let names: string[];
+  let linked: boolean;
+  try {
+    const state = checkTarget(dir, values.force === true);
+    names = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
+    if (names.length === 0) throw new KitError('notebooks-missing', `no notebooks in ${notebooksDir}`);
+    linked = writeCopies(dir, state, names);
+  } catch (err) {
+    // A system error (no permission, disk full) is for the user to fix, not a bug: one line, exit 1.
+    if (err instanceof KitError || !(err instanceof Error && 'code' in err)) throw err;
+    throw new KitError('write-failed', `could not write the copies to ${dir}: ${err.message}`);
+  }
+  const how = linked ? `; ${path.join(dir, 'node_modules')} links to ${nodeModules}` : '';
+  process.stdout.write(`wrote ${names.length} student notebooks to ${dir} (outputs cleared, no solutions)${how}\n`);
+  return 0;
+}
 
+/** Writes the copies of `names` into `dir` through a temporary folder; whether DIR/node_modules links to ours. */
+function writeCopies(dir: string, state: { exists: boolean; empty: boolean }, names: string[]): boolean {
   // Prepared beside DIR (same file system, so the renames below are atomic).
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-`));
@@ -151,21 +170,12 @@ function main(argv: string[]): number {
         fs.renameSync(path.join(staging, entry), to);
       }
     }
-    const how = link ? `; ${path.join(dir, 'node_modules')} links to ${nodeModules}` : '';
-    process.stdout.write(`wrote ${names.length} student notebooks to ${dir} (outputs cleared, no solutions)${how}\n`);
-    return 0;
+    return link;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
 }
 
+// The test imports rewriteImports from this file: only a direct run parses argv.
 const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    const bad = err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'));
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    process.exitCode = bad ? 2 : 1;
-  }
-}
+if (invokedDirectly) runMain(() => main(process.argv.slice(2)));

@@ -98,13 +98,20 @@ const BAD: Array<[string, string[], string | RegExp]> = [
   ['jupyter', ['--port', 'abc'], 'error: --port: expected an integer from 0 to 65535 (0 picks a free port), got "abc"'],
   ['jupyter', ['--lab', '--notebook'], 'error: --lab: and --notebook exclude each other; pick one'],
   ['jupyter', ['--browser'], 'error: --browser: unknown option; expected one of --lab, --notebook, --port, --no-browser, --quick, --notebook-dir, --help'],
+  // A DIR under tmp that is never created: each of these must stop before writing anything.
+  ['student-copies', [path.join(tmp, 'copies'), '--forse'], 'error: --forse: unknown option; did you mean --force? (see --help)'],
+  ['student-copies', [path.join(tmp, 'copies'), '--out', 'x'], 'error: --out: unknown option; expected one of --force, --help'],
+  ['student-copies', ['--force=yes', path.join(tmp, 'copies')], 'error: --force: takes no value, got "yes"'],
+  ['student-copies', [], 'error: arguments: missing; expected one folder DIR to write the copies into (see --help)'],
+  ['student-copies', ['notebooks'], `error: DIR: ${path.join(root, 'notebooks')} holds the project's own notebooks; choose another folder`],
 ];
 
-const SCRIPTS = ['train', 'bench', 'notebooks', 'fetch-data', 'demo', 'jupyter'];
+const SCRIPTS = ['train', 'bench', 'notebooks', 'fetch-data', 'demo', 'jupyter', 'student-copies'];
 
 describe('CLI convention', () => {
   it('bad options: one stderr line naming the option and what is allowed, nothing on stdout, exit 2', { timeout: 600_000 }, async () => {
     const results = await pool(BAD, 3, ([script, args]) => run(script, args));
+    assert.equal(fs.existsSync(path.join(tmp, 'copies')), false, 'student-copies wrote despite a bad argument');
     for (const [i, [script, args, expected]] of BAD.entries()) {
       const r = results[i];
       const label = `${script} ${args.join(' ')}`;

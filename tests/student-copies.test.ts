@@ -100,7 +100,7 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
     assert.match(own.stderr, /^error: .*notebooks holds the project's own notebooks/);
     const none = await run('student-copies.ts', []);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /^error: expected one folder DIR/);
+    assert.match(none.stderr, /^error: arguments: missing; expected one folder DIR/);
   });
 
   it('a copy outside the checkout runs through the notebook runner on the kit engine (one TensorFlow.js)', async () => {
