@@ -28,7 +28,6 @@ export {
 export {
   trainModel,
   type EpochMetrics,
-  type LossKind,
   type TrainOptions,
   type TrainResult,
 } from './ml/train.js';

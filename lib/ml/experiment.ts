@@ -5,7 +5,7 @@ import type { Split } from '../data/types.js';
 import { predict } from './evaluate.js';
 import { createMlp, denseVariables, type MlpConfig } from './model.js';
 import { layerGradientNorms } from './probes.js';
-import { trainModel, type EpochMetrics, type LossKind, type TrainStop } from './train.js';
+import { trainModel, type EpochMetrics, type TrainStop } from './train.js';
 
 export interface ExperimentData {
   readonly train: Split;
@@ -40,8 +40,6 @@ export interface ExperimentOptions {
   readonly probeEvery?: number;
   /** Returns the trained model (call dispose() on it when done); otherwise it is disposed. */
   readonly keepModel?: boolean;
-  /** The loss to train with (trainModel's `loss`): 'softmax-twice' is the classic from-logits mistake. */
-  readonly loss?: LossKind;
   readonly onEpoch?: (m: EpochMetrics) => void | Promise<void>;
 }
 
@@ -108,7 +106,6 @@ export async function runExperiment(
       batchSize,
       shuffle: options.shuffle ?? true,
       divergenceFactor: options.divergenceFactor,
-      loss: options.loss,
       onEpoch: options.onEpoch,
       onBatch: (m) => {
         batchLoss.push(m.loss);

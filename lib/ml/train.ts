@@ -75,15 +75,7 @@ export interface TrainOptions {
    * explode to huge finite values rather than NaN: this catches that too.
    */
   readonly divergenceFactor?: number;
-  /**
-   * The loss: 'from-logits' (default) is cross-entropy on the raw scores. 'softmax-twice' deliberately
-   * turns the logits into probabilities first and hands THOSE to the loss, which applies softmax again:
-   * the classic mistake notebook 05 shows.
-   */
-  readonly loss?: LossKind;
 }
-
-export type LossKind = 'from-logits' | 'softmax-twice';
 
 function validateOptions(epochs: number, batchSize: number, trainCount: number): void {
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) {
@@ -155,7 +147,6 @@ interface Learner {
   readonly vars: tf.Variable[];
   readonly config: MlpConfig;
   readonly dense: DenseOp;
-  readonly loss: LossKind;
   readonly optimizer: tf.Optimizer;
   /** The weights before the last update, restored if that update made the loss non-finite or explode. */
   lastGood: tf.Tensor[];
@@ -179,8 +170,7 @@ function trainStep(
     let logits: tf.Tensor2D | undefined;
     const { value, grads } = tf.variableGrads(() => {
       logits = tf.keep(forwardLogits(vars, x, config, dense, masks.length ? masks : undefined));
-      const scores = learner.loss === 'softmax-twice' ? tf.softmax(logits) : logits;
-      return tf.losses.softmaxCrossEntropy(y, scores) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
     }, vars);
     // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
     // gradient is simply 2·l2·w, two kernels per weight matrix instead of the ~8 of differentiating it.
@@ -268,7 +258,6 @@ export async function trainModel(
     vars: denseVariables(model),
     config,
     dense: options.dense ?? denseOpFor(backend),
-    loss: options.loss ?? 'from-logits',
     optimizer: tf.train.adam(config.learningRate),
     lastGood: [],
   };
