@@ -25,12 +25,7 @@ export {
 } from './ml/model.js';
 
 // --- Training, evaluation, saving ----------------------------------------------------------------
-export {
-  trainModel,
-  type EpochMetrics,
-  type TrainOptions,
-  type TrainResult,
-} from './ml/train.js';
+export { trainModel, type EpochMetrics, type TrainOptions, type TrainResult } from './ml/train.js';
 export { createProgress } from './ml/progress.js';
 export {
   confidentMistakes,
