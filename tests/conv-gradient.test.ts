@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../lib/ml/engine.js';
-import { CONV_FILTER_GRADIENT_KERNEL, ensureConvGradient } from '../lib/ml/conv-gradient.js';
+import { CONV_FILTER_GRADIENT_KERNEL, CONV_INPUT_GRADIENT_KERNEL, MAX_POOL_GRADIENT_KERNEL, ensureConvGradient } from '../lib/ml/conv-gradient.js';
 
 type Pad = 'same' | 'valid';
 
@@ -57,12 +57,13 @@ describe('the convolution filter gradient on wasm', () => {
     await initEngine('wasm');
   });
 
-  it('is registered for wasm by initEngine, once, and leaves the cpu backend its own kernel', () => {
-    const wasmKernel = tf.getKernel(CONV_FILTER_GRADIENT_KERNEL, 'wasm');
-    assert.ok(wasmKernel, 'wasm has a Conv2DBackpropFilter kernel after initEngine');
-    assert.equal(ensureConvGradient(), true, 'a second call finds the kit kernel in place');
-    assert.equal(tf.getKernel(CONV_FILTER_GRADIENT_KERNEL, 'wasm')?.kernelFunc, wasmKernel.kernelFunc);
-    assert.notEqual(tf.getKernel(CONV_FILTER_GRADIENT_KERNEL, 'cpu')?.kernelFunc, wasmKernel.kernelFunc);
+  it('is registered for wasm by initEngine, once, and leaves the cpu backend its own kernels', () => {
+    const names = [CONV_FILTER_GRADIENT_KERNEL, CONV_INPUT_GRADIENT_KERNEL, MAX_POOL_GRADIENT_KERNEL];
+    const kernels = names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    assert.ok(kernels.every((k) => k !== undefined), 'wasm has all three kernels after initEngine');
+    assert.equal(ensureConvGradient(), true, 'a second call finds the kit kernels in place');
+    assert.deepEqual(names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc), kernels, 'and replaces nothing');
+    names.forEach((name, i) => assert.notEqual(tf.getKernel(name, 'cpu')?.kernelFunc, kernels[i], name));
   });
 
   for (const [size, k, cin, cout, stride, pad] of CASES) {
@@ -91,6 +92,26 @@ describe('the convolution filter gradient on wasm', () => {
       assert.ok(relativeError(wasm.dw, cpu.dw) < 1e-5, `filter gradient: relative error ${relativeError(wasm.dw, cpu.dw)}`);
       assert.ok(relativeError(wasm.dx, cpu.dx) < 1e-5, `input gradient: relative error ${relativeError(wasm.dx, cpu.dx)}`);
       tf.dispose([x, w, bias, dy]);
+    });
+  }
+
+  // [input size, channels, pool size, stride, padding]: the CNN's two pools, overlapping windows, 'same'.
+  for (const [size, c, pool, stride, pad] of [[26, 16, 2, 2, 'valid'], [11, 32, 2, 2, 'valid'], [11, 3, 3, 2, 'same'], [7, 2, 3, 1, 'same']] as const) {
+    it(`max-pool gradient equals the cpu backend's, ties included: ${size}×${size}×${c}, pool ${pool}, stride ${stride}, '${pad}'`, () => {
+      tf.setBackend('cpu');
+      // Values 0..4 only: many windows hold their maximum twice, where the first one must win.
+      const x = tf.round(tf.mul(tf.randomUniform([3, size, size, c], 0, 1, 'float32', 11), 4));
+      const grad = (backend: string) => {
+        tf.setBackend(backend);
+        return tf.tidy(() => {
+          const xb = onBackend(x) as tf.Tensor4D;
+          const shape = tf.maxPool(xb, pool, stride, pad).shape;
+          const weights = tf.reshape(tf.range(1, 1 + shape.reduce((a, b) => a * b)), shape);
+          return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pool, stride, pad), weights)))(xb).dataSync();
+        });
+      };
+      assert.deepEqual(grad('wasm'), grad('cpu'));
+      x.dispose();
     });
   }
 
