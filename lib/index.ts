@@ -28,3 +28,8 @@ export * from './data/class-counts.js';
 export * from './notebook/draw-widget.js';
 export * from './notebook/experiments.js';
 export * from './ml/floor.js';
+
+// Notebook 07 (beyond the MLP): the CNN, the wasm convolution gradients it needs, image transforms.
+export { CONV_FILTER_GRADIENT_KERNEL, CONV_INPUT_GRADIENT_KERNEL, MAX_POOL_GRADIENT_KERNEL, conv2dBackpropFilterKernel, conv2dBackpropInputKernel, maxPoolGradKernel, ensureConvGradient } from './ml/conv-gradient.js';
+export { CNN_DEFAULTS, SeededDropout, createCnn, predictCnn, resolveCnnConfig, trainCnn, type ClassifierTrainConfig, type CnnConfig, type CnnTrainOptions } from './ml/cnn.js';
+export { permutePixels, pixelPermutation, shiftImages } from './data/transform.js';
