@@ -52,7 +52,7 @@ describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, ()
 
   it('07 shows the layers, both models side by side and the generated time and accuracy', () => {
     const { text } = outputsOf(path.join(out, `${NOTEBOOK}.ipynb`));
-    assert.match(text, /Total params: 56,714/);
+    assert.match(text, /Total params: 56714/); // model.summary() prints no separators
     assert.match(text, /kit\.createCnn\(\): 56,714 parameters; this one: 56,714/);
     assert.match(text, /2 epochs took \d+ s\*\* on wasm/);
     assert.match(text, /model of record \(MLP\)/);
