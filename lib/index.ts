@@ -105,3 +105,26 @@ export {
   gradientNormFigure,
   trainVsValidation,
 } from './viz/experiment-figures.js';
+
+// --- Notebook 07 (beyond the MLP): the CNN, the wasm convolution gradients it needs -------------
+export {
+  CONV_FILTER_GRADIENT_KERNEL,
+  CONV_INPUT_GRADIENT_KERNEL,
+  MAX_POOL_GRADIENT_KERNEL,
+  conv2dBackpropFilterKernel,
+  conv2dBackpropInputKernel,
+  maxPoolGradKernel,
+  ensureConvGradient,
+} from './ml/conv-gradient.js';
+export {
+  CNN_DEFAULTS,
+  SeededDropout,
+  createCnn,
+  predictCnn,
+  resolveCnnConfig,
+  trainCnn,
+  type ClassifierTrainConfig,
+  type CnnConfig,
+  type CnnTrainOptions,
+} from './ml/cnn.js';
+export { permutePixels, pixelPermutation, shiftImages } from './data/transforms.js';

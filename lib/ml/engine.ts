@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, KitError } from '../core/errors.js';
+import { ensureConvGradient } from './conv-gradient.js';
 
 export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;
@@ -67,6 +68,8 @@ async function tryRung(rung: { engine: EngineName; packageName: string }, load: 
     if (!(await tf.setBackend(engine))) {
       return { engine, packageName, ok: false, reason: `the '${engine}' backend failed to initialise` };
     }
+    // wasm 4.22 lacks the convolution filter gradient: without it no CNN can train there.
+    if (engine === 'wasm') ensureConvGradient();
     return { engine, packageName, ok: true, reason: 'loaded' };
   } catch (error) {
     return { engine, packageName, ok: false, reason: describeFailure(error) };

@@ -1,0 +1,321 @@
+// A small convolutional network beside the MLP: seeded construction, a seeded training loop, predictions.
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../data/types.js';
+import { ConfigError } from '../core/errors.js';
+import { createRng, permutation } from '../core/random.js';
+import { ensureConvGradient } from './conv-gradient.js';
+import type { Predictions } from './evaluate.js';
+import type { BatchMetrics, EpochMetrics, TrainData, TrainResult, TrainStop } from './train.js';
+
+export interface CnnConfig {
+  /** Image height, width and channels: [28, 28, 1] for MNIST. */
+  readonly inputShape: readonly [number, number, number];
+  /** Filters of each conv block (conv k×k ReLU, then 2×2 max pooling); [16, 32] gives two blocks. */
+  readonly filters: readonly number[];
+  readonly kernelSize: number;
+  /** Units of the dense ReLU layer after flattening; 0 for none (flatten straight into the output). */
+  readonly denseUnits: number;
+  /** Fraction of the flattened and dense activations zeroed in training, in [0, 1); seeded. */
+  readonly dropout: number;
+  readonly learningRate: number;
+  readonly numClasses: number;
+  /** Fixes initial weights, shuffling and dropout masks. */
+  readonly seed: number;
+}
+
+/** The kit's CNN: 28×28×1 → conv 16 → pool → conv 32 → pool → dense 64 → 10; 56,714 parameters. */
+export const CNN_DEFAULTS: CnnConfig = Object.freeze({
+  inputShape: Object.freeze([28, 28, 1]) as readonly [number, number, number],
+  filters: Object.freeze([16, 32]),
+  kernelSize: 3,
+  denseUnits: 64,
+  dropout: 0,
+  learningRate: 1e-3,
+  numClasses: 10,
+  seed: 42,
+});
+
+const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
+
+function check(ok: boolean, option: string, message: string): void {
+  if (!ok) throw new ConfigError(option, message);
+}
+
+/** Fills defaults and rejects out-of-range values, naming the field and the allowed range. */
+export function resolveCnnConfig(overrides: Partial<CnnConfig> = {}): CnnConfig {
+  const c: CnnConfig = { ...CNN_DEFAULTS, ...overrides };
+  check(Array.isArray(c.inputShape) && c.inputShape.length === 3 && c.inputShape.every(isPositiveInt), 'inputShape', `must be [height, width, channels] of positive integers, got ${JSON.stringify(c.inputShape)}`);
+  check(Array.isArray(c.filters) && c.filters.length > 0 && c.filters.every(isPositiveInt), 'filters', `must be a non-empty list of positive integers (e.g. 16,32), got ${JSON.stringify(c.filters)}`);
+  check(isPositiveInt(c.kernelSize), 'kernelSize', `must be a positive integer, got ${c.kernelSize}`);
+  check(Number.isInteger(c.denseUnits) && c.denseUnits >= 0, 'denseUnits', `must be an integer ≥ 0, got ${c.denseUnits}`);
+  check(Number.isFinite(c.dropout) && c.dropout >= 0 && c.dropout < 1, 'dropout', `must be in [0, 1), got ${c.dropout}`);
+  check(Number.isFinite(c.learningRate) && c.learningRate > 0, 'learningRate', `must be > 0, got ${c.learningRate}`);
+  check(Number.isInteger(c.numClasses) && c.numClasses >= 2, 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
+  check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
+  // Each block shrinks the image by kernelSize − 1 ('valid' convolution), then halves it (pooling).
+  let [h, w] = c.inputShape;
+  for (const _ of c.filters) {
+    h = Math.floor((h - c.kernelSize + 1) / 2);
+    w = Math.floor((w - c.kernelSize + 1) / 2);
+  }
+  check(h >= 1 && w >= 1, 'filters', `${c.filters.length} conv blocks with ${c.kernelSize}×${c.kernelSize} kernels shrink a ${c.inputShape[0]}×${c.inputShape[1]} image to nothing; use fewer blocks or a smaller kernel`);
+  return Object.freeze({ ...c, inputShape: Object.freeze([...c.inputShape]) as CnnConfig['inputShape'], filters: Object.freeze([...c.filters]) });
+}
+
+/**
+ * Dropout whose masks come from a seeded stream: TF.js's own Dropout layer either draws from
+ * Math.random (unreproducible) or, given a seed, draws the SAME mask on every batch. Registered for
+ * serialisation, so a saved CNN loads back.
+ */
+export class SeededDropout extends tf.layers.Layer {
+  static className = 'SeededDropout';
+  readonly rate: number;
+  readonly seed: number;
+  private calls = 0;
+
+  constructor(args: { rate: number; seed: number; name?: string }) {
+    super({ name: args.name });
+    this.rate = args.rate;
+    this.seed = args.seed;
+  }
+
+  call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (!kwargs.training || this.rate === 0) return x;
+    // A distinct, reproducible mask per training call: seed, then seed + 1, …
+    return tf.dropout(x, this.rate, undefined, this.seed * 100_003 + this.calls++);
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+  }
+}
+tf.serialization.registerClass(SeededDropout);
+
+/**
+ * Builds the CNN as a tf.layers Sequential model (summary, save and load work as for the MLP), every
+ * initialiser seeded from `config.seed`, one stream per layer.
+ */
+export function createCnn(overrides: Partial<CnnConfig> = {}): { model: tf.Sequential; config: CnnConfig } {
+  const config = resolveCnnConfig(overrides);
+  let layer = 0;
+  const init = () => tf.initializers.glorotUniform({ seed: config.seed * 1000 + layer++ });
+  const model = tf.sequential({ name: 'cnn' });
+  config.filters.forEach((filters, i) => {
+    model.add(
+      tf.layers.conv2d({
+        name: `conv${i + 1}`,
+        filters,
+        kernelSize: config.kernelSize,
+        activation: 'relu',
+        ...(i === 0 ? { inputShape: [...config.inputShape] } : {}),
+        kernelInitializer: init(),
+      }),
+    );
+    model.add(tf.layers.maxPooling2d({ name: `pool${i + 1}`, poolSize: 2 }));
+  });
+  model.add(tf.layers.flatten({ name: 'flatten' }));
+  if (config.dropout > 0) model.add(new SeededDropout({ name: 'dropout1', rate: config.dropout, seed: config.seed * 1000 + 101 }));
+  if (config.denseUnits > 0) {
+    model.add(tf.layers.dense({ name: 'dense', units: config.denseUnits, activation: 'relu', kernelInitializer: init() }));
+    if (config.dropout > 0) model.add(new SeededDropout({ name: 'dropout2', rate: config.dropout, seed: config.seed * 1000 + 102 }));
+  }
+  model.add(tf.layers.dense({ name: 'output', units: config.numClasses, activation: 'softmax', kernelInitializer: init() }));
+  return { model, config };
+}
+
+/** What the training loop needs to know about any image classifier, CNN or not. */
+export interface ClassifierTrainConfig {
+  readonly learningRate: number;
+  readonly seed: number;
+}
+
+export interface CnnTrainOptions {
+  readonly epochs?: number;
+  readonly batchSize?: number;
+  /** Defaults to the config's seed. */
+  readonly seed?: number;
+  readonly shuffle?: boolean;
+  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
+  readonly onBatch?: (metrics: BatchMetrics) => void;
+  /** Stop after the current batch when this fires. */
+  readonly signal?: AbortSignal;
+  /** Evaluate on validation/test after each epoch (default: both, when present). */
+  readonly evaluate?: boolean;
+  /** Stop when a batch loss exceeds this many times the first one (default 1000). */
+  readonly divergenceFactor?: number;
+}
+
+/** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
+function inputShapeOf(model: tf.LayersModel): number[] {
+  const shape = model.inputs[0].shape.slice(1);
+  if (shape.some((d) => d === null)) throw new ConfigError('model', `input shape ${JSON.stringify(model.inputs[0].shape)} must be fixed apart from the batch axis`);
+  return shape as number[];
+}
+
+function pixelsOf(model: tf.LayersModel, split: Split): { shape: number[]; d: number } {
+  const shape = inputShapeOf(model);
+  const d = shape.reduce((a, b) => a * b, 1);
+  if (split.count > 0 && split.images.length !== split.count * d) {
+    throw new ConfigError('model', `takes ${shape.join('×')} = ${d} values per image, but the data has ${split.images.length / split.count}`);
+  }
+  return { shape, d };
+}
+
+/** Mean cross-entropy of softmax outputs, clipped as Keras clips it so a confident mistake stays finite. */
+function crossEntropy(labels: tf.Tensor, probabilities: tf.Tensor): tf.Scalar {
+  const p = tf.clipByValue(probabilities, 1e-7, 1 - 1e-7);
+  return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(p)), -1))) as tf.Scalar;
+}
+
+const EVAL_BATCH = 1000;
+
+/**
+ * Runs a split through any softmax image classifier (the CNN, or a tf.layers model written in a
+ * notebook) in inference mode, in batches: the kit's Predictions, so confusion matrices and galleries
+ * work as for the MLP.
+ */
+export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
+  ensureConvGradient();
+  const { shape, d } = pixelsOf(model, split);
+  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
+  const probabilities = new Float32Array(split.count * k);
+  for (let start = 0; start < split.count; start += EVAL_BATCH) {
+    const n = Math.min(EVAL_BATCH, split.count - start);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor(split.images.subarray(start * d, (start + n) * d), [n, ...shape]);
+      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    probabilities.set(probs, start * k);
+  }
+  const predicted = new Int32Array(split.count);
+  const confidence = new Float32Array(split.count);
+  let correct = 0;
+  let lossSum = 0;
+  for (let i = 0; i < split.count; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    predicted[i] = best;
+    confidence[i] = probabilities[i * k + best];
+    if (best === split.labels[i]) correct++;
+    lossSum -= Math.log(Math.min(Math.max(probabilities[i * k + split.labels[i]], 1e-7), 1 - 1e-7));
+  }
+  const count = Math.max(split.count, 1);
+  return { probabilities, predicted, confidence, labels: split.labels, numClasses: k, loss: lossSum / count, accuracy: correct / count };
+}
+
+/**
+ * Trains any softmax image classifier built with tf.layers (the CNN from createCnn, or one written in
+ * a notebook) with Adam on cross-entropy plus the layers' own regularisation losses. Shuffles come
+ * from the kit's seeded generator; the same seed on the same engine gives the same numbers. Stops
+ * cleanly, keeping the last good weights, on a NaN/Infinity or exploding loss, or when `signal` fires.
+ * Epoch metrics have the MLP's shape (lib/ml/train.ts), so the same charts and tables apply.
+ */
+export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainConfig, data: TrainData, options: CnnTrainOptions = {}): Promise<TrainResult> {
+  ensureConvGradient();
+  const { epochs = 10, batchSize = 128, shuffle = true, evaluate = true, divergenceFactor = 1000 } = options;
+  const train = data.train;
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > train.count) {
+    throw new ConfigError('batchSize', `must be an integer from 1 to the training set size (${train.count}), got ${batchSize}`);
+  }
+  const { shape, d } = pixelsOf(model, train);
+  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const rng = createRng(options.seed ?? config.seed);
+  const optimizer = tf.train.adam(config.learningRate);
+  const xBuf = new Float32Array(batchSize * d);
+  const yBuf = new Float32Array(batchSize * k);
+  const labelBuf = new Int32Array(batchSize);
+  const batches = Math.ceil(train.count / batchSize);
+  const history: EpochMetrics[] = [];
+  let stop: TrainStop | null = null;
+  let firstLoss: number | undefined;
+  let lastGood: tf.Tensor[] = [];
+  const isHealthy = (loss: number) => Number.isFinite(loss) && (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
+
+  try {
+    for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
+      const started = performance.now();
+      const order = shuffle ? permutation(train.count, rng) : Int32Array.from({ length: train.count }, (_, i) => i);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const from = b * batchSize;
+        const n = Math.min(batchSize, train.count - from);
+        yBuf.fill(0, 0, n * k);
+        for (let r = 0; r < n; r++) {
+          const i = order[from + r];
+          xBuf.set(train.images.subarray(i * d, (i + 1) * d), r * d);
+          labelBuf[r] = train.labels[i];
+          yBuf[r * k + labelBuf[r]] = 1;
+        }
+        const [lossValue, hits] = tf.tidy(() => {
+          const x = tf.tensor(xBuf.subarray(0, n * d), [n, ...shape]);
+          const y = tf.tensor2d(yBuf.subarray(0, n * k), [n, k]);
+          let probs: tf.Tensor | undefined;
+          const { value, grads } = tf.variableGrads(() => {
+            probs = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
+            const regularisation = model.calculateLosses();
+            const ce = crossEntropy(y, probs);
+            return (regularisation.length ? tf.addN([ce, ...regularisation]) : ce) as tf.Scalar;
+          }, vars);
+          const hit = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.tensor1d(labelBuf.subarray(0, n), 'int32')), 'float32'));
+          // The clipped loss stays finite even when the outputs are NaN (clipping maps NaN into range):
+          // the outputs' sum, n when healthy, is what reveals a broken network.
+          const [clipped, hitCount, outputSum] = tf.stack([value, hit, tf.sum(probs!)]).dataSync();
+          const loss = Number.isFinite(outputSum) ? clipped : Number.NaN;
+          probs!.dispose();
+          if (isHealthy(loss)) {
+            tf.dispose(lastGood);
+            lastGood = vars.map((v) => tf.keep(v.clone()));
+            optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+          }
+          return [loss, hitCount];
+        });
+        if (!isHealthy(lossValue)) {
+          if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
+          const where = `at epoch ${epoch}, batch ${b + 1} of ${batches}`;
+          const kept = 'the weights from the last good batch were kept (try a smaller learning rate)';
+          stop = Number.isFinite(lossValue)
+            ? { reason: 'diverged', epoch, batch: b + 1, message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}` }
+            : { reason: 'non-finite-loss', epoch, batch: b + 1, message: `training stopped: the loss became ${lossValue} ${where}; ${kept}` };
+          break;
+        }
+        firstLoss ??= lossValue;
+        lossSum += lossValue * n;
+        correct += hits;
+        seen += n;
+        options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossValue, accuracy: hits / n });
+        // Let signal handlers, timers and notebook output run now and then.
+        if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          stop = { reason: 'interrupted', epoch, batch: b + 1, message: `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}` };
+          break;
+        }
+      }
+      if (stop) break;
+      const seconds = (performance.now() - started) / 1000;
+      const evalStarted = performance.now();
+      const val = evaluate && data.validation && data.validation.count > 0 ? predictCnn(model, data.validation) : undefined;
+      const test = evaluate && data.test && data.test.count > 0 ? predictCnn(model, data.test) : undefined;
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+        ...(test ? { testLoss: test.loss, testAccuracy: test.accuracy } : {}),
+        seconds,
+        evalSeconds: (performance.now() - evalStarted) / 1000,
+        samplesPerSecond: seen / seconds,
+      };
+      history.push(metrics);
+      await options.onEpoch?.(metrics);
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose(lastGood);
+  }
+  return { history, stop, backend: tf.getBackend(), batchSize, trainSamples: train.count };
+}
