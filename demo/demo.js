@@ -12,7 +12,9 @@ const seen = /** @type {HTMLCanvasElement} */ (document.getElementById('seen'));
 const bars = /** @type {HTMLOListElement} */ (document.getElementById('bars'));
 const status = /** @type {HTMLElement} */ (document.getElementById('status'));
 const guess = /** @type {HTMLElement} */ (document.getElementById('guess'));
-const ctx = /** @type {CanvasRenderingContext2D} */ (pad.getContext('2d', { willReadFrequently: true }));
+const ctx = /** @type {CanvasRenderingContext2D} */ (
+  pad.getContext('2d', { willReadFrequently: true })
+);
 const seenCtx = /** @type {CanvasRenderingContext2D} */ (seen.getContext('2d'));
 
 // A pen about 1/14 of the pad wide: after scaling to 20 px the stroke is ~2 px, like MNIST's.
@@ -32,7 +34,8 @@ function buildBars(names) {
   bars.replaceChildren(
     ...names.map((name) => {
       const li = document.createElement('li');
-      li.innerHTML = '<span class="label"></span><span class="track"><span class="fill"></span></span><span class="pct">–</span>';
+      li.innerHTML =
+        '<span class="label"></span><span class="track"><span class="fill"></span></span><span class="pct">–</span>';
       li.querySelector('.label').textContent = name;
       li.title = name;
       return li;
@@ -48,7 +51,9 @@ function showBars(probabilities) {
     /** @type {HTMLElement} */ (li.querySelector('.fill')).style.width = `${(100 * p).toFixed(1)}%`;
     li.querySelector('.pct').textContent = probabilities ? `${(100 * p).toFixed(1)} %` : '–';
   });
-  guess.textContent = probabilities ? `The model says: ${classNames[top]} (${(100 * probabilities[top]).toFixed(0)} % sure)` : '';
+  guess.textContent = probabilities
+    ? `The model says: ${classNames[top]} (${(100 * probabilities[top]).toFixed(0)} % sure)`
+    : '';
 }
 
 /** Draws the 28×28 input (values in [0, 1]) onto the small canvas; CSS scales it up without smoothing. */
@@ -72,7 +77,12 @@ function predictNow() {
   }
   showBars(probabilities);
   if (result.empty) guess.textContent = model ? 'Draw a digit on the black pad.' : '';
-  last = { empty: result.empty, pixels: Array.from(result.pixels), probabilities: probabilities && Array.from(probabilities), top: probabilities ? argMax(probabilities) : -1 };
+  last = {
+    empty: result.empty,
+    pixels: Array.from(result.pixels),
+    probabilities: probabilities && Array.from(probabilities),
+    top: probabilities ? argMax(probabilities) : -1,
+  };
   return last;
 }
 
@@ -90,7 +100,10 @@ function schedulePredict() {
 /** Pointer position in canvas pixels, whatever size CSS gives the canvas. */
 function padPoint(event) {
   const rect = pad.getBoundingClientRect();
-  return [((event.clientX - rect.left) * pad.width) / rect.width, ((event.clientY - rect.top) * pad.height) / rect.height];
+  return [
+    ((event.clientX - rect.left) * pad.width) / rect.width,
+    ((event.clientY - rect.top) * pad.height) / rect.height,
+  ];
 }
 
 let drawing = false;
@@ -180,7 +193,10 @@ async function start() {
   }
   model = await tf.loadLayersModel('model/model.json');
   tf.tidy(() => model.predict(tf.zeros([1, 784]))); // compile the backend's kernels before the first stroke
-  const acc = info.testAccuracy === undefined ? '' : `, ${(100 * info.testAccuracy).toFixed(1)} % on its test set`;
+  const acc =
+    info.testAccuracy === undefined
+      ? ''
+      : `, ${(100 * info.testAccuracy).toFixed(1)} % on its test set`;
   status.textContent = `Model “${info.name}” loaded (${info.dir}${acc}), running on TensorFlow.js ${tf.version.tfjs} with the ${tf.getBackend()} backend. Draw!`;
   predictNow();
   return { model: true, backend: tf.getBackend() };
@@ -192,4 +208,10 @@ const ready = start().catch((error) => {
 });
 
 // A small hook for automated tests (and curious learners in the console).
-/** @type {any} */ (window).digitDemo = { ready, predictNow, paintDigit, clear: () => (clearPad(), predictNow()), last: () => last };
+/** @type {any} */ (window).digitDemo = {
+  ready,
+  predictNow,
+  paintDigit,
+  clear: () => (clearPad(), predictNow()),
+  last: () => last,
+};

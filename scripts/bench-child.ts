@@ -29,22 +29,41 @@ export interface EngineResult {
   /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
   stockSecondsPerEpoch?: number;
   /** The step's matrix products alone on this engine: no loop can be faster. */
-  floor?: Pick<FloorMeasurement, 'secondsPerEpoch' | 'gflopsPerSecond' | 'msPerStep'> & { products: Array<{ label: string; ms: number }> };
+  floor?: Pick<FloorMeasurement, 'secondsPerEpoch' | 'gflopsPerSecond' | 'msPerStep'> & {
+    products: Array<{ label: string; ms: number }>;
+  };
 }
 
 /** Times `batches` steps of the loop with the stock dense gradient; extrapolates to a full epoch. */
-async function stockGradientEpoch(train: Split, batchSize: number, batches: number): Promise<number> {
+async function stockGradientEpoch(
+  train: Split,
+  batchSize: number,
+  batches: number,
+): Promise<number> {
   const n = batches * batchSize;
-  const slice: Split = { images: train.images.subarray(0, n * 784), labels: train.labels.subarray(0, n), count: n };
+  const slice: Split = {
+    images: train.images.subarray(0, n * 784),
+    labels: train.labels.subarray(0, n),
+    count: n,
+  };
   const { model, config } = createMlp();
-  const result = await trainModel(model, config, { train: slice }, { epochs: 2, batchSize, evaluate: false, dense: standardDense });
+  const result = await trainModel(
+    model,
+    config,
+    { train: slice },
+    { epochs: 2, batchSize, evaluate: false, dense: standardDense },
+  );
   model.dispose();
   return (result.history[1].seconds * train.count) / n;
 }
 
 async function profileKernels(train: Split, batchSize: number): Promise<EngineResult['profile']> {
   const { model, config } = createMlp();
-  const slice: Split = { images: train.images.subarray(0, 30 * batchSize * 784), labels: train.labels.subarray(0, 30 * batchSize), count: 30 * batchSize };
+  const slice: Split = {
+    images: train.images.subarray(0, 30 * batchSize * 784),
+    labels: train.labels.subarray(0, 30 * batchSize),
+    count: 30 * batchSize,
+  };
   await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false }); // warm-up
   const info = await tf.profile(async () => {
     await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false });
@@ -58,23 +77,42 @@ async function profileKernels(train: Split, batchSize: number): Promise<EngineRe
     byKernel.set(key, entry);
   }
   model.dispose();
-  return [...byKernel.entries()].map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 })).sort((a, b) => b.ms - a.ms).slice(0, 15);
+  return [...byKernel.entries()]
+    .map(([kernel, v]) => ({ kernel, ms: v.ms / 30, calls: v.calls / 30 }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 15);
 }
 
 function floorOf(f: FloorMeasurement): EngineResult['floor'] {
-  const products = f.products.map((p) => ({ label: `${p.label} ${p.a.join('×')}·${p.b.join('×')}`, ms: p.ms }));
-  return { secondsPerEpoch: f.secondsPerEpoch, gflopsPerSecond: f.gflopsPerSecond, msPerStep: f.msPerStep, products };
+  const products = f.products.map((p) => ({
+    label: `${p.label} ${p.a.join('×')}·${p.b.join('×')}`,
+    ms: p.ms,
+  }));
+  return {
+    secondsPerEpoch: f.secondsPerEpoch,
+    gflopsPerSecond: f.gflopsPerSecond,
+    msPerStep: f.msPerStep,
+    products,
+  };
 }
 
 function wasmThreads(): number {
   // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build (which would
   // size its pool to half the logical cores anyway: 1 on a 2-vCPU machine).
-  const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number };
+  const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as {
+    getThreadsCount(): number;
+  };
   return wasm.getThreadsCount();
 }
 
 /** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
-export async function child(engine: EngineName, epochs: number, batchSize: number, cpuBatches: number, profile: boolean): Promise<EngineResult> {
+export async function child(
+  engine: EngineName,
+  epochs: number,
+  batchSize: number,
+  cpuBatches: number,
+  profile: boolean,
+): Promise<EngineResult> {
   try {
     await initEngine(engine);
   } catch (error) {
@@ -84,9 +122,18 @@ export async function child(engine: EngineName, epochs: number, batchSize: numbe
   const data = await loadDataset({ dataset: 'mnist', validationSize: 0 });
   const extrapolated = engine === 'cpu';
   const n = extrapolated ? Math.min(cpuBatches * batchSize, data.train.count) : data.train.count;
-  const train: Split = { images: data.train.images.subarray(0, n * 784), labels: data.train.labels.subarray(0, n), count: n };
+  const train: Split = {
+    images: data.train.images.subarray(0, n * 784),
+    labels: data.train.labels.subarray(0, n),
+    count: n,
+  };
   const { model, config } = createMlp();
-  const result = await trainModel(model, config, { train, test: extrapolated ? undefined : data.test }, { epochs: extrapolated ? 2 : epochs, batchSize });
+  const result = await trainModel(
+    model,
+    config,
+    { train, test: extrapolated ? undefined : data.test },
+    { epochs: extrapolated ? 2 : epochs, batchSize },
+  );
   const scale = data.train.count / n;
   const seconds = result.history.map((m) => m.seconds * scale);
   const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
@@ -102,8 +149,8 @@ export async function child(engine: EngineName, epochs: number, batchSize: numbe
     extrapolated,
     testAccuracy: result.history.at(-1)?.testAccuracy,
     profile: profile ? await profileKernels(data.train, batchSize) : undefined,
-    stockSecondsPerEpoch: engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
+    stockSecondsPerEpoch:
+      engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
     floor: floorOf(measureMatmulFloor(config, batchSize, data.train.count, extrapolated ? 2 : 20)),
   };
 }
-

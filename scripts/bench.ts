@@ -35,10 +35,14 @@ function format(r: EngineResult): string {
   const lines = [
     `${r.engine.padEnd(11)}${approx}${r.secondsPerEpoch!.toFixed(2).padStart(7)} s/epoch (min–max ${r.minMax![0].toFixed(2)}–${r.minMax![1].toFixed(2)})` +
       `  ${Math.round(r.samplesPerSecond!).toLocaleString('en-US').padStart(7)} samples/s  peak RSS ${r.peakRssMiB} MiB  threads ${r.threads}` +
-      (r.testAccuracy !== undefined ? `  test acc ${formatPercent(r.testAccuracy, 2)} after ${r.epochs!.length} epochs` : ''),
+      (r.testAccuracy !== undefined
+        ? `  test acc ${formatPercent(r.testAccuracy, 2)} after ${r.epochs!.length} epochs`
+        : ''),
   ];
   if (r.stockSecondsPerEpoch !== undefined) {
-    lines.push(`  (same loop with TensorFlow.js's stock matMul gradient: ≈${r.stockSecondsPerEpoch.toFixed(2)} s/epoch, ${(r.stockSecondsPerEpoch / r.secondsPerEpoch!).toFixed(1)}× slower)`);
+    lines.push(
+      `  (same loop with TensorFlow.js's stock matMul gradient: ≈${r.stockSecondsPerEpoch.toFixed(2)} s/epoch, ${(r.stockSecondsPerEpoch / r.secondsPerEpoch!).toFixed(1)}× slower)`,
+    );
   }
   if (r.floor) {
     const f = r.floor;
@@ -46,9 +50,13 @@ function format(r: EngineResult): string {
       `  matmul floor: ${f.secondsPerEpoch.toFixed(2)} s/epoch (the step's ${f.products.length} matrix products alone, ${f.msPerStep.toFixed(2)} ms/step at ` +
         `${f.gflopsPerSecond.toFixed(1)} GFLOP/s); the loop takes ${(r.secondsPerEpoch! / f.secondsPerEpoch).toFixed(1)}× that`,
     );
-    if (r.profile) for (const p of f.products) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms  ${p.label}`);
+    if (r.profile)
+      for (const p of f.products) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms  ${p.label}`);
   }
-  for (const p of r.profile ?? []) lines.push(`    ${p.ms.toFixed(3).padStart(8)} ms/step  ${String(p.calls).padStart(3)}×  ${p.kernel}`);
+  for (const p of r.profile ?? [])
+    lines.push(
+      `    ${p.ms.toFixed(3).padStart(8)} ms/step  ${String(p.calls).padStart(3)}×  ${p.kernel}`,
+    );
   return lines.join('\n');
 }
 
@@ -64,17 +72,46 @@ async function main(): Promise<number> {
   const engines = (values.engines ?? ENGINES.join(',')).split(',').map((e) => e.trim());
   if (values.child) {
     const { child } = await import('./bench-child.js');
-    process.stdout.write(JSON.stringify(await child(values.child as EngineName, epochs, batchSize, cpuBatches, values.profile === true)) + '\n');
+    process.stdout.write(
+      JSON.stringify(
+        await child(
+          values.child as EngineName,
+          epochs,
+          batchSize,
+          cpuBatches,
+          values.profile === true,
+        ),
+      ) + '\n',
+    );
     return 0;
   }
   const header = `model of record, full MNIST (60,000), batch ${batchSize}, ${epochs} epochs; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
   if (!values.json) process.stdout.write(header + '\n');
   const results: EngineResult[] = [];
   for (const engine of engines) {
-    const args = ['--import', 'tsx', 'scripts/bench.ts', '--child', engine, '--epochs', String(epochs), '--batch-size', String(batchSize), '--cpu-batches', String(cpuBatches), ...(values.profile ? ['--profile'] : [])];
-    const run = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [
+      '--import',
+      'tsx',
+      'scripts/bench.ts',
+      '--child',
+      engine,
+      '--epochs',
+      String(epochs),
+      '--batch-size',
+      String(batchSize),
+      '--cpu-batches',
+      String(cpuBatches),
+      ...(values.profile ? ['--profile'] : []),
+    ];
+    const run = spawnSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const line = run.stdout.trim().split('\n').pop() ?? '';
-    const result: EngineResult = run.status === 0 && line.startsWith('{') ? JSON.parse(line) : { engine, available: false, reason: `benchmark process failed (exit ${run.status})` };
+    const result: EngineResult =
+      run.status === 0 && line.startsWith('{')
+        ? JSON.parse(line)
+        : { engine, available: false, reason: `benchmark process failed (exit ${run.status})` };
     results.push(result);
     if (!values.json) process.stdout.write(format(result) + '\n');
   }

@@ -13,10 +13,14 @@ import { ConfigError } from '../lib/core/errors.js';
 import { projectRoot } from '../lib/core/paths.js';
 
 // Loaded after the options are parsed: lib/ml/persist brings TensorFlow.js, which --help should not wait for.
-type Heavy = typeof import('../lib/ml/persist.js') & typeof import('../lib/notebook/draw-widget.js');
+type Heavy = typeof import('../lib/ml/persist.js') &
+  typeof import('../lib/notebook/draw-widget.js');
 let heavy: Heavy;
 async function loadHeavy(): Promise<Heavy> {
-  heavy ??= { ...(await import('../lib/ml/persist.js')), ...(await import('../lib/notebook/draw-widget.js')) };
+  heavy ??= {
+    ...(await import('../lib/ml/persist.js')),
+    ...(await import('../lib/notebook/draw-widget.js')),
+  };
   return heavy;
 }
 
@@ -47,7 +51,8 @@ const TYPES: Record<string, string> = {
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
 interface Options {
@@ -64,7 +69,13 @@ const OPTIONS = {
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseCli(argv, OPTIONS);
   if (values.help) return undefined;
-  const port = intOption('--port', values.port ?? String(DEFAULT_PORT), 0, 65535, '0 picks a free port');
+  const port = intOption(
+    '--port',
+    values.port ?? String(DEFAULT_PORT),
+    0,
+    65535,
+    '0 picks a free port',
+  );
   return { port, modelArg: values.model ?? 'mlp' };
 }
 
@@ -88,11 +99,29 @@ async function routes(modelDir: string, modelName: string): Promise<Map<string, 
     ['/style.css', { body: demoFile('style.css'), type: TYPES['.css'] }],
     ['/tf-setup.js', { body: demoFile('tf-setup.js'), type: TYPES['.js'] }],
     ['/preprocess.js', { body: async () => preprocess, type: TYPES['.js'] }],
-    ['/vendor/tf.min.js', { body: () => fs.readFile(path.join(root, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js')), type: TYPES['.js'] }],
-    ['/info.json', { body: async () => JSON.stringify(modelInfo(modelDir, modelName)), type: TYPES['.json'], noStore: true }],
+    [
+      '/vendor/tf.min.js',
+      {
+        body: () =>
+          fs.readFile(path.join(root, 'node_modules', '@tensorflow', 'tfjs', 'dist', 'tf.min.js')),
+        type: TYPES['.js'],
+      },
+    ],
+    [
+      '/info.json',
+      {
+        body: async () => JSON.stringify(modelInfo(modelDir, modelName)),
+        type: TYPES['.json'],
+        noStore: true,
+      },
+    ],
   ]);
   for (const file of MODEL_FILES) {
-    table.set(`/model/${file}`, { body: () => fs.readFile(path.join(modelDir, file)), type: TYPES[path.extname(file)], noStore: true });
+    table.set(`/model/${file}`, {
+      body: () => fs.readFile(path.join(modelDir, file)),
+      type: TYPES[path.extname(file)],
+      noStore: true,
+    });
   }
   return table;
 }
@@ -109,7 +138,9 @@ interface ModelInfo {
 
 function modelInfo(dir: string, name: string): ModelInfo {
   const available = MODEL_FILES.every((f) => existsSync(path.join(dir, f)));
-  const shown = path.relative(projectRoot(), dir).startsWith('..') ? dir : path.relative(projectRoot(), dir);
+  const shown = path.relative(projectRoot(), dir).startsWith('..')
+    ? dir
+    : path.relative(projectRoot(), dir);
   const isName = heavy.isModelName(name);
   const hint = available
     ? ''
@@ -130,7 +161,14 @@ function modelInfo(dir: string, name: string): ModelInfo {
       // A broken meta.json is the model loader's business; the page still shows digit names.
     }
   }
-  return { name: isName ? name : path.basename(dir), dir: shown, available, hint, classNames, testAccuracy };
+  return {
+    name: isName ? name : path.basename(dir),
+    dir: shown,
+    available,
+    hint,
+    classNames,
+    testAccuracy,
+  };
 }
 
 /** 400 for paths that try to climb out or smuggle bytes, even encoded (several times); else undefined. */
@@ -145,13 +183,26 @@ function rejectReason(rawPath: string): string | undefined {
     }
   }
   if (decoded.includes('\0')) return 'the request path contains a NUL byte';
-  if (decoded.includes('\\') || /(^|\/)\.\.?(\/|$)/.test(decoded)) return 'the request path contains "." or ".." segments';
+  if (decoded.includes('\\') || /(^|\/)\.\.?(\/|$)/.test(decoded))
+    return 'the request path contains "." or ".." segments';
   return undefined;
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: Buffer | string, head: boolean, extra: Record<string, string> = {}): void {
+function send(
+  res: http.ServerResponse,
+  status: number,
+  type: string,
+  body: Buffer | string,
+  head: boolean,
+  extra: Record<string, string> = {},
+): void {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(bytes.length), ...SECURITY_HEADERS, ...extra });
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': String(bytes.length),
+    ...SECURITY_HEADERS,
+    ...extra,
+  });
   res.end(head ? undefined : bytes);
 }
 
@@ -159,9 +210,13 @@ function handler(table: Map<string, Route>, allowedHosts: () => string[]) {
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const text = TYPES['.html'].replace('html', 'plain');
     const head = req.method === 'HEAD';
-    if (req.method !== 'GET' && !head) return send(res, 405, text, 'Only GET and HEAD are allowed.\n', false, { Allow: 'GET, HEAD' });
+    if (req.method !== 'GET' && !head)
+      return send(res, 405, text, 'Only GET and HEAD are allowed.\n', false, {
+        Allow: 'GET, HEAD',
+      });
     // A page on another site could point its own host name at 127.0.0.1 (DNS rebinding): only answer our names.
-    if (!allowedHosts().includes((req.headers.host ?? '').toLowerCase())) return send(res, 403, text, 'Unknown Host header.\n', head);
+    if (!allowedHosts().includes((req.headers.host ?? '').toLowerCase()))
+      return send(res, 403, text, 'Unknown Host header.\n', head);
     const raw = req.url ?? '';
     const pathname = raw.split(/[?#]/, 1)[0];
     const reason = rejectReason(pathname);
@@ -170,10 +225,18 @@ function handler(table: Map<string, Route>, allowedHosts: () => string[]) {
     if (!route) return send(res, 404, text, 'Not found.\n', head);
     try {
       const body = await route.body();
-      send(res, 200, route.type, body, head, route.noStore ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-cache' });
+      send(
+        res,
+        200,
+        route.type,
+        body,
+        head,
+        route.noStore ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-cache' },
+      );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return send(res, 404, text, 'Not found (no trained model yet? see the page).\n', head);
+      if (code === 'ENOENT')
+        return send(res, 404, text, 'Not found (no trained model yet? see the page).\n', head);
       send(res, 500, text, 'Internal error while reading a file.\n', head);
     }
   };
@@ -187,7 +250,11 @@ interface DemoServer {
 }
 
 /** Starts the server on 127.0.0.1 (never another interface). Port 0 picks a free port. */
-async function startDemoServer(options: { port: number; modelDir: string; modelName: string }): Promise<DemoServer> {
+async function startDemoServer(options: {
+  port: number;
+  modelDir: string;
+  modelName: string;
+}): Promise<DemoServer> {
   const table = await routes(options.modelDir, options.modelName);
   let port = options.port;
   const handle = handler(table, () => [`${HOST}:${port}`, `localhost:${port}`]);
@@ -195,8 +262,20 @@ async function startDemoServer(options: { port: number; modelDir: string; modelN
   const server = http.createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new ConfigError('--port', `port ${options.port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`));
-      else if (error.code === 'EACCES') reject(new ConfigError('--port', `port ${options.port} needs special rights; use a port above 1023, or --port 0`));
+      if (error.code === 'EADDRINUSE')
+        reject(
+          new ConfigError(
+            '--port',
+            `port ${options.port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`,
+          ),
+        );
+      else if (error.code === 'EACCES')
+        reject(
+          new ConfigError(
+            '--port',
+            `port ${options.port} needs special rights; use a port above 1023, or --port 0`,
+          ),
+        );
       else reject(error);
     });
     server.listen(options.port, HOST, () => resolve());
@@ -222,10 +301,17 @@ async function main(): Promise<number> {
   }
   await loadHeavy();
   const modelDir = heavy.resolveModelDir(options.modelArg);
-  const server = await startDemoServer({ port: options.port, modelDir, modelName: options.modelArg });
+  const server = await startDemoServer({
+    port: options.port,
+    modelDir,
+    modelName: options.modelArg,
+  });
   console.log(`Draw-a-digit demo: ${server.url}`);
   if (server.info.available) {
-    const acc = server.info.testAccuracy === undefined ? '' : ` (test accuracy ${(100 * server.info.testAccuracy).toFixed(1)} %)`;
+    const acc =
+      server.info.testAccuracy === undefined
+        ? ''
+        : ` (test accuracy ${(100 * server.info.testAccuracy).toFixed(1)} %)`;
     console.log(`model: ${server.info.dir}/${acc}`);
   } else {
     console.log(server.info.hint.replace(/`/g, ''));

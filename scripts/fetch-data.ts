@@ -35,7 +35,9 @@ async function main(): Promise<number> {
   const dir = values.dir ?? defaultDataDir(name);
   const results = await fetchDataset(name, { dir, baseUrl: values['base-url'] });
   const bytes = results.reduce((sum, r) => sum + r.bytes, 0);
-  console.error(`fetch-data: ${name} is ready in ${dir} (${results.length} files, ${(bytes / 1e6).toFixed(1)} MB, MD5 verified)`);
+  console.error(
+    `fetch-data: ${name} is ready in ${dir} (${results.length} files, ${(bytes / 1e6).toFixed(1)} MB, MD5 verified)`,
+  );
   return 0;
 }
 

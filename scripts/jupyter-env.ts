@@ -28,7 +28,9 @@ export function resolveSetup(env: NodeJS.ProcessEnv = process.env): JupyterSetup
   return {
     python: env.MNIST_NB_PYTHON || '/usr/bin/python3',
     jupyterDir: path.resolve(env.MNIST_NB_JUPYTER_DIR || path.join(projectRoot, '.jupyter')),
-    tslab: path.resolve(env.MNIST_NB_TSLAB || path.join(projectRoot, 'node_modules', '.bin', 'tslab')),
+    tslab: path.resolve(
+      env.MNIST_NB_TSLAB || path.join(projectRoot, 'node_modules', '.bin', 'tslab'),
+    ),
   };
 }
 
@@ -41,7 +43,10 @@ export function dataDir(setup: JupyterSetup): string {
  * Environment for Jupyter processes: every Jupyter folder inside the project so the user's home is
  * untouched, and the project-local kernel spec found first.
  */
-export function jupyterEnv(setup: JupyterSetup, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function jupyterEnv(
+  setup: JupyterSetup,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   return {
     ...base,
     JUPYTER_PATH: dataDir(setup),
@@ -97,7 +102,10 @@ export function checkPython(setup: JupyterSetup, env: NodeJS.ProcessEnv = proces
   const probe = 'import nbformat, jupyter_client, nbclient';
   const result = spawnSync(setup.python, ['-c', probe], { env, encoding: 'utf8', timeout: 60_000 });
   if (result.error) {
-    const why = (result.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : result.error.message;
+    const why =
+      (result.error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'does not exist'
+        : result.error.message;
     throw new ToolMissingError(
       'python',
       `Python for Jupyter not found: ${setup.python} ${why} (set MNIST_NB_PYTHON to another Python with nbclient; ${installHint})`,

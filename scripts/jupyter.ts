@@ -5,7 +5,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, ToolMissingError } from '../lib/core/errors.js';
-import { ensureKernelSpec, jupyterEnv, projectRoot, resolveSetup, type JupyterSetup } from './jupyter-env.js';
+import {
+  ensureKernelSpec,
+  jupyterEnv,
+  projectRoot,
+  resolveSetup,
+  type JupyterSetup,
+} from './jupyter-env.js';
 
 const USAGE = `Usage: npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick]
 
@@ -86,35 +92,59 @@ function chooseLauncher(python: string, wanted: Flavour | undefined): Launcher {
     if (launcher) return launcher;
     const other = wanted === 'lab' ? '--notebook' : '--lab';
     const name = wanted === 'lab' ? 'JupyterLab' : 'Jupyter Notebook';
-    throw new ToolMissingError('jupyter', `${name} is not installed for ${python} nor on PATH: ${installHint}; or try ${other}`);
+    throw new ToolMissingError(
+      'jupyter',
+      `${name} is not installed for ${python} nor on PATH: ${installHint}; or try ${other}`,
+    );
   }
   const launcher = findLauncher(python, 'lab') ?? findLauncher(python, 'notebook');
-  if (!launcher) throw new ToolMissingError('jupyter', `Jupyter is not installed for ${python} nor on PATH: ${installHint}`);
+  if (!launcher)
+    throw new ToolMissingError(
+      'jupyter',
+      `Jupyter is not installed for ${python} nor on PATH: ${installHint}`,
+    );
   return launcher;
 }
 
 /** Polls /api/status until the server answers, the process exits, or the time is up. */
-async function waitForServer(base: string, token: string, server: ChildProcess, log: () => string): Promise<void> {
+async function waitForServer(
+  base: string,
+  token: string,
+  server: ChildProcess,
+  log: () => string,
+): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // Notebook 6 logs this and then may linger instead of exiting: do not wait out the timeout.
     if (/port \d+ is already in use|port \d+ is not available/i.test(log())) {
       const port = new URL(base).port;
-      throw new ConfigError('--port', `port ${port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`);
+      throw new ConfigError(
+        '--port',
+        `port ${port} on ${HOST} is already in use; pick another with --port N, or --port 0 for a free one`,
+      );
     }
     if (server.exitCode !== null || server.signalCode !== null) {
-      throw new ToolMissingError('jupyter', `the Jupyter server exited before it answered (${server.exitCode ?? server.signalCode}):\n${log().trim()}`);
+      throw new ToolMissingError(
+        'jupyter',
+        `the Jupyter server exited before it answered (${server.exitCode ?? server.signalCode}):\n${log().trim()}`,
+      );
     }
     try {
       // Bounded: whatever else holds the port may accept the connection and never answer.
-      const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` }, signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`${base}/api/status`, {
+        headers: { Authorization: `token ${token}` },
+        signal: AbortSignal.timeout(2000),
+      });
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new ConfigError('--port', `the Jupyter server did not answer on ${base} within ${START_TIMEOUT_MS / 1000} s:\n${log().trim()}`);
+  throw new ConfigError(
+    '--port',
+    `the Jupyter server did not answer on ${base} within ${START_TIMEOUT_MS / 1000} s:\n${log().trim()}`,
+  );
 }
 
 /** Processes whose parent is `pid` (Linux /proc; empty elsewhere). Kernels run in their own session, so the group kill misses them. */
@@ -153,12 +183,25 @@ async function stopServer(server: ChildProcess, base: string, token: string): Pr
   const kernels = childPids(pid);
   const headers = { Authorization: `token ${token}` };
   try {
-    const list = (await (await fetch(`${base}/api/kernels`, { headers, signal: AbortSignal.timeout(5000) })).json()) as { id: string }[];
-    await Promise.all(list.map((k) => fetch(`${base}/api/kernels/${k.id}`, { method: 'DELETE', headers, signal: AbortSignal.timeout(5000) })));
+    const list = (await (
+      await fetch(`${base}/api/kernels`, { headers, signal: AbortSignal.timeout(5000) })
+    ).json()) as { id: string }[];
+    await Promise.all(
+      list.map((k) =>
+        fetch(`${base}/api/kernels/${k.id}`, {
+          method: 'DELETE',
+          headers,
+          signal: AbortSignal.timeout(5000),
+        }),
+      ),
+    );
   } catch {
     // the server is already gone or busy: the signals below still stop it
   }
-  const exited = server.exitCode !== null || server.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => server.once('exit', () => r()));
+  const exited =
+    server.exitCode !== null || server.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => server.once('exit', () => r()));
   try {
     process.kill(-pid, 'SIGTERM');
   } catch {
@@ -184,7 +227,13 @@ async function stopServer(server: ChildProcess, base: string, token: string): Pr
 }
 
 function serverArgs(launcher: Launcher, port: number, dir: string, browser: boolean): string[] {
-  const args = [...launcher.command.slice(1), `--ip=${HOST}`, `--port=${port}`, '--port-retries=0', `--notebook-dir=${dir}`];
+  const args = [
+    ...launcher.command.slice(1),
+    `--ip=${HOST}`,
+    `--port=${port}`,
+    '--port-retries=0',
+    `--notebook-dir=${dir}`,
+  ];
   if (!browser) args.push('--no-browser');
   if (process.getuid?.() === 0) args.push('--allow-root');
   return args;
@@ -209,16 +258,24 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (values.lab && values.notebook) throw new ConfigError('--lab', 'and --notebook exclude each other; pick one');
+  if (values.lab && values.notebook)
+    throw new ConfigError('--lab', 'and --notebook exclude each other; pick one');
   const requested = intOption('--port', values.port ?? '8888', 0, 65535, '0 picks a free port');
   const dir = path.resolve(values['notebook-dir'] ?? path.join(projectRoot, 'notebooks'));
-  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new ConfigError('--notebook-dir', `${dir} is not a folder`);
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    throw new ConfigError('--notebook-dir', `${dir} is not a folder`);
 
   const setup: JupyterSetup = resolveSetup();
-  const launcher = chooseLauncher(setup.python, values.lab ? 'lab' : values.notebook ? 'notebook' : undefined);
-  if (ensureKernelSpec(setup) === 'written') process.stderr.write(`registered the TypeScript kernel (tslab) in ${setup.jupyterDir}\n`);
+  const launcher = chooseLauncher(
+    setup.python,
+    values.lab ? 'lab' : values.notebook ? 'notebook' : undefined,
+  );
+  if (ensureKernelSpec(setup) === 'written')
+    process.stderr.write(`registered the TypeScript kernel (tslab) in ${setup.jupyterDir}\n`);
   if (!fs.existsSync(path.join(projectRoot, 'build', 'lib', 'index.js'))) {
-    process.stderr.write('warning: build/lib/index.js is missing, so notebooks cannot import the kit: run npm run build\n');
+    process.stderr.write(
+      'warning: build/lib/index.js is missing, so notebooks cannot import the kit: run npm run build\n',
+    );
   }
 
   const port = requested === 0 ? await freePort() : requested;
@@ -227,14 +284,20 @@ async function main(argv: string[]): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...jupyterEnv(setup), JUPYTER_TOKEN: token };
   if (values.quick) env.MNIST_NB_QUICK = '1';
   else delete env.MNIST_NB_QUICK;
-  process.stderr.write(`starting ${launcher.label} in ${path.relative(process.cwd(), dir) || dir}${values.quick ? ' (quick mode)' : ''} ...\n`);
+  process.stderr.write(
+    `starting ${launcher.label} in ${path.relative(process.cwd(), dir) || dir}${values.quick ? ' (quick mode)' : ''} ...\n`,
+  );
   // Its own process group: Ctrl-C reaches only this script, which then stops the server and its kernels in order.
-  const server = spawn(launcher.command[0], serverArgs(launcher, port, dir, !values['no-browser']), {
-    cwd: dir,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = spawn(
+    launcher.command[0],
+    serverArgs(launcher, port, dir, !values['no-browser']),
+    {
+      cwd: dir,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   let ready = false;
   const keep = (d: Buffer) => {
@@ -245,7 +308,14 @@ async function main(argv: string[]): Promise<number> {
   server.stdout?.on('data', keep);
   server.stderr?.on('data', keep);
   const spawnError = new Promise<never>((_, reject) =>
-    server.once('error', (e) => reject(new ToolMissingError('jupyter', `${launcher.command[0]} could not start: ${e.message}; ${installHint}`))),
+    server.once('error', (e) =>
+      reject(
+        new ToolMissingError(
+          'jupyter',
+          `${launcher.command[0]} could not start: ${e.message}; ${installHint}`,
+        ),
+      ),
+    ),
   );
 
   let stopping: Promise<void> | undefined;
@@ -274,7 +344,11 @@ async function main(argv: string[]): Promise<number> {
 
   let early: NodeJS.Signals | undefined;
   try {
-    early = await Promise.race([waitForServer(base, token, server, () => log).then(() => undefined), spawnError, signalled]);
+    early = await Promise.race([
+      waitForServer(base, token, server, () => log).then(() => undefined),
+      spawnError,
+      signalled,
+    ]);
   } catch (error) {
     await stop();
     throw error;
@@ -287,10 +361,17 @@ async function main(argv: string[]): Promise<number> {
   ready = true;
   const page = launcher.flavour === 'lab' ? 'lab' : 'tree';
   process.stdout.write(`${launcher.label} is running: ${base}/${page}?token=${token}\n`);
-  process.stdout.write('Open notebooks/01-explore-data.ipynb and pick the "TypeScript" kernel if asked. Ctrl-C stops the server and its kernels.\n');
+  process.stdout.write(
+    'Open notebooks/01-explore-data.ipynb and pick the "TypeScript" kernel if asked. Ctrl-C stops the server and its kernels.\n',
+  );
 
-  const exited = new Promise<number>((resolve) => server.once('exit', (code) => resolve(code ?? 1)));
-  const outcome = await Promise.race([signalled.then((s) => ({ signal: s })), exited.then((code) => ({ code }))]);
+  const exited = new Promise<number>((resolve) =>
+    server.once('exit', (code) => resolve(code ?? 1)),
+  );
+  const outcome = await Promise.race([
+    signalled.then((s) => ({ signal: s })),
+    exited.then((code) => ({ code })),
+  ]);
   if ('signal' in outcome) {
     process.stderr.write(`\n${outcome.signal}: stopping the server and its kernels ...\n`);
     await stop();

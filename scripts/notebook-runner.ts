@@ -85,7 +85,12 @@ interface Outcome {
   fatal?: string;
 }
 
-async function runDriver(opts: RunOptions, name: string, staging: string, tmpOutput: string): Promise<Outcome> {
+async function runDriver(
+  opts: RunOptions,
+  name: string,
+  staging: string,
+  tmpOutput: string,
+): Promise<Outcome> {
   const env: NodeJS.ProcessEnv = {
     ...opts.env,
     MNIST_NB_STATIC: '1',
@@ -96,10 +101,22 @@ async function runDriver(opts: RunOptions, name: string, staging: string, tmpOut
   };
   delete env.MNIST_NB_QUICK; // only --quick turns it on, so a stray shell variable cannot shrink a real run
   if (opts.quick) env.MNIST_NB_QUICK = '1';
-  const args = [driver, '--notebook', opts.notebook, '--output', tmpOutput, '--cwd', path.dirname(opts.notebook)];
+  const args = [
+    driver,
+    '--notebook',
+    opts.notebook,
+    '--output',
+    tmpOutput,
+    '--cwd',
+    path.dirname(opts.notebook),
+  ];
   args.push('--kernel', kernelName, '--timeout', String(opts.timeoutS), '--events-fd', '3');
   if (opts.verbose) args.push('--verbose');
-  const child = spawn(opts.python, args, { cwd: projectRoot, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(opts.python, args, {
+    cwd: projectRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
 
   let kernelPid: number | undefined;
   const outcome: Outcome = { status: 'failed' };
@@ -148,7 +165,9 @@ async function runDriver(opts: RunOptions, name: string, staging: string, tmpOut
 function parseEvent(line: string): DriverEvent | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return value && typeof value === 'object' && 'event' in value ? (value as DriverEvent) : undefined;
+    return value && typeof value === 'object' && 'event' in value
+      ? (value as DriverEvent)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -168,18 +187,32 @@ function toFailure(event: DriverEvent): CellFailure {
 
 function missingError(event: DriverEvent, python: string): ToolMissingError {
   if (event.what === 'kernel') {
-    return new ToolMissingError('tslab', `the tslab Jupyter kernel is not available: ${String(event.detail)} (run npm install; see environment.md)`);
+    return new ToolMissingError(
+      'tslab',
+      `the tslab Jupyter kernel is not available: ${String(event.detail)} (run npm install; see environment.md)`,
+    );
   }
-  return new ToolMissingError('nbclient', `Jupyter's ${String(event.module || 'nbclient')} is not installed for ${python} (${installHint})`);
+  return new ToolMissingError(
+    'nbclient',
+    `Jupyter's ${String(event.module || 'nbclient')} is not installed for ${python} (${installHint})`,
+  );
 }
 
 function waitForExit(child: ReturnType<typeof spawn>): Promise<number> {
   return new Promise((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new ToolMissingError('python', `Python for Jupyter not found: ${String(child.spawnfile)} (${installHint})`));
+      if (err.code === 'ENOENT')
+        reject(
+          new ToolMissingError(
+            'python',
+            `Python for Jupyter not found: ${String(child.spawnfile)} (${installHint})`,
+          ),
+        );
       else reject(err);
     });
-    child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    child.once('exit', (code, signal) =>
+      resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)),
+    );
   });
 }
 
@@ -245,7 +278,10 @@ function ensureSharedPlotly(figuresRoot: string): void {
 }
 
 function countFigures(dir: string): number {
-  const names = fs.readdirSync(dir).filter((f) => !f.startsWith('.')).map((f) => f.replace(/\.[^.]*$/, ''));
+  const names = fs
+    .readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .map((f) => f.replace(/\.[^.]*$/, ''));
   return new Set(names).size;
 }
 
@@ -256,6 +292,8 @@ class OutputTail {
     this.text = (this.text + chunk).slice(-8192);
   }
   render(): string {
-    return this.text.trim() ? `\n--- kernel/driver output (last lines) ---\n${this.text.trimEnd()}` : '';
+    return this.text.trim()
+      ? `\n--- kernel/driver output (last lines) ---\n${this.text.trimEnd()}`
+      : '';
   }
 }

@@ -4,7 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
-import { checkPython, ensureKernelSpec, jupyterEnv, projectRoot, resolveSetup } from './jupyter-env.js';
+import {
+  checkPython,
+  ensureKernelSpec,
+  jupyterEnv,
+  projectRoot,
+  resolveSetup,
+} from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
 
 const usage = `Usage: npm run notebooks -- [options] [NOTEBOOK...]
@@ -71,7 +77,9 @@ function parseOptions(argv: string[]): Options | undefined {
   const quick = values.quick === true;
   const outArg = values['out-dir'] ?? (quick ? quickOutDir : undefined);
   const outDir = outArg === undefined ? undefined : path.resolve(outArg);
-  const figuresDir = path.resolve(values['figures-dir'] ?? path.join(outDir ?? projectRoot, 'figures'));
+  const figuresDir = path.resolve(
+    values['figures-dir'] ?? path.join(outDir ?? projectRoot, 'figures'),
+  );
   return {
     targets: positionals,
     quick,
@@ -86,27 +94,36 @@ function parseOptions(argv: string[]): Options | undefined {
 
 function availableIn(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
 }
 
 /** Resolves paths, names and prefixes (in the order given; each prefix expands in name order). */
 function selectNotebooks(targets: string[]): string[] {
   const available = availableIn(notebooksDir);
   if (targets.length === 0) {
-    if (available.length === 0) throw new ConfigError('notebooks', `no .ipynb files in ${notebooksDir}`);
+    if (available.length === 0)
+      throw new ConfigError('notebooks', `no .ipynb files in ${notebooksDir}`);
     // The teaching notebooks first, then their worked solutions.
-    return [...available.map((f) => path.join(notebooksDir, f)), ...availableIn(solutionsDir).map((f) => path.join(solutionsDir, f))];
+    return [
+      ...available.map((f) => path.join(notebooksDir, f)),
+      ...availableIn(solutionsDir).map((f) => path.join(solutionsDir, f)),
+    ];
   }
   const chosen: string[] = [];
   for (const target of targets) {
-    for (const file of resolveTarget(target, available)) if (!chosen.includes(file)) chosen.push(file);
+    for (const file of resolveTarget(target, available))
+      if (!chosen.includes(file)) chosen.push(file);
   }
   return chosen;
 }
 
 function resolveTarget(target: string, available: string[]): string[] {
   const solution = /^solutions[\\/](.+)$/.exec(target);
-  if (solution && !fs.existsSync(target)) return matchName(solution[1], solutionsDir, availableIn(solutionsDir), 'notebooks/solutions/');
+  if (solution && !fs.existsSync(target))
+    return matchName(solution[1], solutionsDir, availableIn(solutionsDir), 'notebooks/solutions/');
   const looksLikePath = target.includes('/') || target.includes(path.sep) || fs.existsSync(target);
   if (looksLikePath || (target.endsWith('.ipynb') && !available.includes(target))) {
     const file = path.resolve(target);
@@ -123,7 +140,10 @@ function matchName(target: string, dir: string, available: string[], where: stri
   const matches = exact.length > 0 ? exact : available.filter((f) => f.startsWith(target));
   if (matches.length === 0) {
     const list = available.length > 0 ? available.join(', ') : '(none yet)';
-    throw new ConfigError('notebook', `unknown notebook "${target}"; available in ${where}: ${list}`);
+    throw new ConfigError(
+      'notebook',
+      `unknown notebook "${target}"; available in ${where}: ${list}`,
+    );
   }
   return matches.map((f) => path.join(dir, f));
 }
@@ -140,7 +160,11 @@ async function build(signal: AbortSignal): Promise<void> {
   const started = performance.now();
   process.stderr.write('building lib/ (tsc -p .) ...\n');
   const tsc = path.join(projectRoot, 'node_modules', '.bin', 'tsc');
-  const child = spawn(tsc, ['-p', '.'], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], signal });
+  const child = spawn(tsc, ['-p', '.'], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal,
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -177,9 +201,12 @@ class Progress {
 
   onEvent(event: DriverEvent): void {
     const elapsed = seconds(performance.now() - this.started);
-    if (event.event === 'kernel_started') this.line(`kernel started in ${Number(event.seconds).toFixed(1)} s`);
-    if (event.event === 'kernel_retry') this.line(`kernel failed to start (${String(event.message)}); starting a fresh one`);
-    if (event.event === 'kernel_launched' && this.verbose) this.line(`kernel pid ${String(event.pid)}`);
+    if (event.event === 'kernel_started')
+      this.line(`kernel started in ${Number(event.seconds).toFixed(1)} s`);
+    if (event.event === 'kernel_retry')
+      this.line(`kernel failed to start (${String(event.message)}); starting a fresh one`);
+    if (event.event === 'kernel_launched' && this.verbose)
+      this.line(`kernel pid ${String(event.pid)}`);
     if (event.event === 'cell_start') {
       this.cellLabel = `cell ${String(event.code_index)}/${String(event.code_total)}`;
       this.cellStarted = performance.now();
@@ -188,9 +215,13 @@ class Progress {
     }
     if (event.event === 'cell_done' || event.event === 'cell_failed') {
       this.stopHeartbeat();
-      const status = event.event === 'cell_failed' ? `FAILED (${String(event.reason)})` : String(event.status);
-      this.line(`${this.cellLabel} ${status} in ${Number(event.seconds).toFixed(1)} s (elapsed ${elapsed} s)`);
-      if (this.verbose && typeof event.stdout === 'string' && event.stdout) process.stderr.write(event.stdout);
+      const status =
+        event.event === 'cell_failed' ? `FAILED (${String(event.reason)})` : String(event.status);
+      this.line(
+        `${this.cellLabel} ${status} in ${Number(event.seconds).toFixed(1)} s (elapsed ${elapsed} s)`,
+      );
+      if (this.verbose && typeof event.stdout === 'string' && event.stdout)
+        process.stderr.write(event.stdout);
     }
   }
 
@@ -202,7 +233,9 @@ class Progress {
     this.stopHeartbeat();
     this.timer = setInterval(() => {
       const cell = seconds(performance.now() - this.cellStarted);
-      this.line(`${this.cellLabel} still running (${cell} s, elapsed ${seconds(performance.now() - this.started)} s)`);
+      this.line(
+        `${this.cellLabel} still running (${cell} s, elapsed ${seconds(performance.now() - this.started)} s)`,
+      );
     }, heartbeatMs);
   }
 
@@ -220,9 +253,14 @@ function reportFailure(file: string, result: NotebookResult): void {
   const out: string[] = [];
   const f = result.failure;
   if (f) {
-    out.push(`\nFAILED ${path.relative(process.cwd(), file) || file}: code cell ${f.codeIndex} of ${f.codeTotal} (cell index ${f.index}): ${f.message}`);
+    out.push(
+      `\nFAILED ${path.relative(process.cwd(), file) || file}: code cell ${f.codeIndex} of ${f.codeTotal} (cell index ${f.index}): ${f.message}`,
+    );
     out.push('--- cell source ---', f.source.trimEnd());
-    out.push('--- error ---', withoutKernelFrames(f.error).trim() || '(the kernel sent no error text)');
+    out.push(
+      '--- error ---',
+      withoutKernelFrames(f.error).trim() || '(the kernel sent no error text)',
+    );
   } else {
     out.push(`\nFAILED ${file}: ${result.fatal ?? 'unknown error'}`);
   }
@@ -252,7 +290,9 @@ function printSummary(rows: Row[]): void {
   for (const r of rows) {
     const secs = r.seconds === undefined ? '-' : r.seconds.toFixed(1);
     const figs = r.figures === undefined ? '-' : String(r.figures);
-    lines.push(`${r.name.padEnd(width)}  ${r.status.padEnd(11)}  ${secs.padStart(7)}  ${figs.padStart(7)}`);
+    lines.push(
+      `${r.name.padEnd(width)}  ${r.status.padEnd(11)}  ${secs.padStart(7)}  ${figs.padStart(7)}`,
+    );
   }
   const passed = rows.filter((r) => r.status === 'passed').length;
   const failed = rows.filter((r) => r.status === 'failed').length;
@@ -269,19 +309,24 @@ async function main(argv: string[]): Promise<number> {
   const files = selectNotebooks(options.targets);
   if (options.quick && options.outDir === quickOutDir) {
     const shown = path.relative(process.cwd(), quickOutDir) || quickOutDir;
-    process.stderr.write(`quick run: writing notebooks and figures to ${shown}/ (a full run, without --quick, updates the committed ones)\n`);
+    process.stderr.write(
+      `quick run: writing notebooks and figures to ${shown}/ (a full run, without --quick, updates the committed ones)\n`,
+    );
   }
   const setup = resolveSetup();
   const env = jupyterEnv(setup);
   checkPython(setup, env);
-  if (ensureKernelSpec(setup) === 'written') process.stderr.write(`wrote the tslab kernel spec under ${setup.jupyterDir}\n`);
+  if (ensureKernelSpec(setup) === 'written')
+    process.stderr.write(`wrote the tslab kernel spec under ${setup.jupyterDir}\n`);
 
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) return;
     received = signal;
-    process.stderr.write(`\n${signal} received: stopping the kernel and removing temporary files ...\n`);
+    process.stderr.write(
+      `\n${signal} received: stopping the kernel and removing temporary files ...\n`,
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -293,7 +338,12 @@ async function main(argv: string[]): Promise<number> {
   for (const [i, file] of files.entries()) {
     if (received || (failedAny && !options.keepGoing)) break;
     const result = await runOne(file, options, setup.python, env, controller.signal);
-    rows[i] = { name: rows[i].name, status: result.status, seconds: result.seconds, figures: result.status === 'passed' ? result.figures : undefined };
+    rows[i] = {
+      name: rows[i].name,
+      status: result.status,
+      seconds: result.seconds,
+      figures: result.status === 'passed' ? result.figures : undefined,
+    };
     if (result.status === 'failed') {
       failedAny = true;
       reportFailure(file, result);
@@ -301,13 +351,21 @@ async function main(argv: string[]): Promise<number> {
   }
   printSummary(rows);
   if (received) {
-    process.stderr.write(`interrupted by ${received}: the notebook that was running and its figures were left unchanged\n`);
+    process.stderr.write(
+      `interrupted by ${received}: the notebook that was running and its figures were left unchanged\n`,
+    );
     return received === 'SIGINT' ? 130 : 143;
   }
   return failedAny ? 1 : 0;
 }
 
-async function runOne(file: string, options: Options, python: string, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<NotebookResult> {
+async function runOne(
+  file: string,
+  options: Options,
+  python: string,
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+): Promise<NotebookResult> {
   const name = path.basename(file, '.ipynb');
   const progress = new Progress(name, options.verbose);
   process.stderr.write(`[${name}] starting ${path.relative(process.cwd(), file) || file}\n`);

@@ -55,7 +55,9 @@ interface Cell {
 }
 
 function isNotebook(value: unknown): value is Notebook {
-  return !!value && typeof value === 'object' && Array.isArray((value as { cells?: unknown }).cells);
+  return (
+    !!value && typeof value === 'object' && Array.isArray((value as { cells?: unknown }).cells)
+  );
 }
 
 /** nbformat keeps multi-line text as a list of lines, each but the last ending in a newline. */
@@ -65,7 +67,8 @@ function toLines(text: string): string[] {
 
 /** Import specifiers written relative to notebooks/ ('../build/lib/index.js') rewritten relative to `dir`. */
 export function rewriteImports(source: string, dir: string): string {
-  const pattern = /(\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])(\.\.?\/[^'"]+)\2/gm;
+  const pattern =
+    /(\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)(['"])(\.\.?\/[^'"]+)\2/gm;
   return source.replace(pattern, (_match, lead: string, quote: string, spec: string) => {
     const target = path.resolve(notebooksDir, spec);
     // Inside the checkout a relative path keeps the copies portable to other checkouts; outside it, an
@@ -82,7 +85,12 @@ export function studentCopy(notebook: Notebook, dir: string): Notebook {
   const cells = notebook.cells.map((cell) => {
     if (cell.cell_type !== 'code') return cell;
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-    return { ...cell, source: toLines(rewriteImports(source, dir)), outputs: [], execution_count: null };
+    return {
+      ...cell,
+      source: toLines(rewriteImports(source, dir)),
+      outputs: [],
+      execution_count: null,
+    };
   });
   return { ...notebook, cells };
 }
@@ -92,9 +100,16 @@ function readNotebook(file: string): Notebook {
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new KitError('notebook-unreadable', `${file} is not a readable notebook: ${(err as Error).message}`);
+    throw new KitError(
+      'notebook-unreadable',
+      `${file} is not a readable notebook: ${(err as Error).message}`,
+    );
   }
-  if (!isNotebook(value)) throw new KitError('notebook-malformed', `${file} is not a notebook: expected a JSON object with a "cells" list`);
+  if (!isNotebook(value))
+    throw new KitError(
+      'notebook-malformed',
+      `${file} is not a notebook: expected a JSON object with a "cells" list`,
+    );
   return value;
 }
 
@@ -106,24 +121,35 @@ function resolvesUpward(dir: string): boolean {
 
 function checkTarget(dir: string, force: boolean): { exists: boolean; empty: boolean } {
   for (const own of [notebooksDir, path.join(notebooksDir, 'solutions')]) {
-    if (path.resolve(dir) === own) throw refuse(`${dir} holds the project's own notebooks; choose another folder`);
+    if (path.resolve(dir) === own)
+      throw refuse(`${dir} holds the project's own notebooks; choose another folder`);
   }
   if (!fs.existsSync(dir)) return { exists: false, empty: true };
   if (!fs.statSync(dir).isDirectory()) throw refuse(`${dir} exists and is not a folder`);
   const empty = fs.readdirSync(dir).length === 0;
   if (!empty && !force) {
-    throw refuse(`${dir} exists and is not empty; choose a new folder or pass --force to replace the notebooks in it`);
+    throw refuse(
+      `${dir} exists and is not empty; choose a new folder or pass --force to replace the notebooks in it`,
+    );
   }
   const link = path.join(dir, 'node_modules');
   if (!resolvesUpward(dir) && fs.existsSync(link)) {
-    const ok = fs.lstatSync(link).isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(nodeModules);
-    if (!ok) throw refuse(`${link} exists and is not a link to ${nodeModules}; remove it or choose another folder`);
+    const ok =
+      fs.lstatSync(link).isSymbolicLink() && fs.realpathSync(link) === fs.realpathSync(nodeModules);
+    if (!ok)
+      throw refuse(
+        `${link} exists and is not a link to ${nodeModules}; remove it or choose another folder`,
+      );
   }
   return { exists: true, empty };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCli(argv, OPTIONS, { min: 1, max: 1, describe: 'one folder DIR to write the copies into (see --help)' });
+  const { values, positionals } = parseCli(argv, OPTIONS, {
+    min: 1,
+    max: 1,
+    describe: 'one folder DIR to write the copies into (see --help)',
+  });
   if (values.help) {
     process.stdout.write(usage + '\n');
     return 0;
@@ -133,8 +159,12 @@ async function main(argv: string[]): Promise<number> {
   let linked: boolean;
   try {
     const state = checkTarget(dir, values.force === true);
-    names = fs.readdirSync(notebooksDir).filter((f) => f.endsWith('.ipynb')).sort();
-    if (names.length === 0) throw new KitError('notebooks-missing', `no notebooks in ${notebooksDir}`);
+    names = fs
+      .readdirSync(notebooksDir)
+      .filter((f) => f.endsWith('.ipynb'))
+      .sort();
+    if (names.length === 0)
+      throw new KitError('notebooks-missing', `no notebooks in ${notebooksDir}`);
     linked = writeCopies(dir, state, names);
   } catch (err) {
     // A system error (no permission, disk full) is for the user to fix, not a bug: one line, exit 1.
@@ -142,12 +172,18 @@ async function main(argv: string[]): Promise<number> {
     throw new KitError('write-failed', `could not write the copies to ${dir}: ${err.message}`);
   }
   const how = linked ? `; ${path.join(dir, 'node_modules')} links to ${nodeModules}` : '';
-  process.stdout.write(`wrote ${names.length} student notebooks to ${dir} (outputs cleared, no solutions)${how}\n`);
+  process.stdout.write(
+    `wrote ${names.length} student notebooks to ${dir} (outputs cleared, no solutions)${how}\n`,
+  );
   return 0;
 }
 
 /** Writes the copies of `names` into `dir` through a temporary folder; whether DIR/node_modules links to ours. */
-function writeCopies(dir: string, state: { exists: boolean; empty: boolean }, names: string[]): boolean {
+function writeCopies(
+  dir: string,
+  state: { exists: boolean; empty: boolean },
+  names: string[],
+): boolean {
   // Prepared beside DIR (same file system, so the renames below are atomic).
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const staging = fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}.tmp-`));
@@ -177,5 +213,6 @@ function writeCopies(dir: string, state: { exists: boolean; empty: boolean }, na
 }
 
 // The test imports rewriteImports from this file: only a direct run parses argv.
-const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+const invokedDirectly =
+  process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) runMain(() => main(process.argv.slice(2)));

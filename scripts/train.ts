@@ -14,7 +14,10 @@ function interruptController(json: boolean): AbortController {
       process.stderr.write(`\n${signal} again: exiting now\n`);
       process.exit(130);
     }
-    if (!json) process.stderr.write(`\n${signal}: stopping after the current batch (press Ctrl-C again to quit now)\n`);
+    if (!json)
+      process.stderr.write(
+        `\n${signal}: stopping after the current batch (press Ctrl-C again to quit now)\n`,
+      );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -34,17 +37,45 @@ async function run(opts: TrainCliOptions): Promise<number> {
   const { median, peakRssMiB } = await import('../lib/core/stats.js');
   const { trainModel } = await import('../lib/ml/train.js');
   const log = (line: string) => !opts.json && process.stdout.write(line + '\n');
-  const data = await loadDataset({ dataset: opts.dataset, dataDir: opts.dataDir, validationSize: opts.validationSize, limitTrain: opts.limitTrain });
+  const data = await loadDataset({
+    dataset: opts.dataset,
+    dataDir: opts.dataDir,
+    validationSize: opts.validationSize,
+    limitTrain: opts.limitTrain,
+  });
   if (opts.batchSize > data.train.count) {
-    throw new ConfigError('--batch-size', `expected an integer from 1 to the training set size (${data.train.count}), got ${opts.batchSize}`);
+    throw new ConfigError(
+      '--batch-size',
+      `expected an integer from 1 to the training set size (${data.train.count}), got ${opts.batchSize}`,
+    );
   }
   const engine = await initEngine(opts.engine);
-  const { model, config } = createMlp({ ...opts.model, inputSize: data.height * data.width, numClasses: data.classNames.length });
+  const { model, config } = createMlp({
+    ...opts.model,
+    inputSize: data.height * data.width,
+    numClasses: data.classNames.length,
+  });
   const params = summarize(model).totalParams;
   log(`engine   ${engine.summary}`);
-  log(`data     ${data.name}: ${data.train.count} train / ${data.validation.count} validation / ${data.test.count} test (${data.source})`);
-  log(`model    ${config.inputSize} → ${[...config.hidden, config.numClasses].join(' → ')}, ${config.activation}, dropout ${config.dropout}, L2 ${config.l2}, Adam ${config.learningRate}; ${params.toLocaleString('en-US')} parameters`);
-  if (opts.json) emit({ event: 'start', engine: engine.engine, enginePackage: engine.packageName, engineSummary: engine.summary, dataset: data.name, trainSamples: data.train.count, validationSamples: data.validation.count, testSamples: data.test.count, parameters: params, config });
+  log(
+    `data     ${data.name}: ${data.train.count} train / ${data.validation.count} validation / ${data.test.count} test (${data.source})`,
+  );
+  log(
+    `model    ${config.inputSize} → ${[...config.hidden, config.numClasses].join(' → ')}, ${config.activation}, dropout ${config.dropout}, L2 ${config.l2}, Adam ${config.learningRate}; ${params.toLocaleString('en-US')} parameters`,
+  );
+  if (opts.json)
+    emit({
+      event: 'start',
+      engine: engine.engine,
+      enginePackage: engine.packageName,
+      engineSummary: engine.summary,
+      dataset: data.name,
+      trainSamples: data.train.count,
+      validationSamples: data.validation.count,
+      testSamples: data.test.count,
+      parameters: params,
+      config,
+    });
 
   const progress = opts.json ? undefined : createProgress(opts.epochs);
   const controller = interruptController(opts.json);
@@ -76,11 +107,27 @@ async function run(opts: TrainCliOptions): Promise<number> {
   }
   let savedTo: string | undefined;
   if (opts.save) {
-    savedTo = await saveModel(model, { config, history: result.history, engine: engine.summary, dataset: { name: data.name, source: data.source, trainSamples: data.train.count, classNames: data.classNames } }, opts.save);
+    savedTo = await saveModel(
+      model,
+      {
+        config,
+        history: result.history,
+        engine: engine.summary,
+        dataset: {
+          name: data.name,
+          source: data.source,
+          trainSamples: data.train.count,
+          classNames: data.classNames,
+        },
+      },
+      opts.save,
+    );
   }
   if (opts.json) emit({ event: 'done', ...summary, savedTo: savedTo ?? null });
   else {
-    log(`done     test accuracy ${last?.testAccuracy !== undefined ? formatPercent(last.testAccuracy, 2) : '–'}; ${summary.secondsPerEpoch.toFixed(2)} s/epoch (median); peak RSS ${summary.peakRssMiB} MiB`);
+    log(
+      `done     test accuracy ${last?.testAccuracy !== undefined ? formatPercent(last.testAccuracy, 2) : '–'}; ${summary.secondsPerEpoch.toFixed(2)} s/epoch (median); peak RSS ${summary.peakRssMiB} MiB`,
+    );
     if (savedTo) log(`saved    ${savedTo}`);
   }
   return 0;

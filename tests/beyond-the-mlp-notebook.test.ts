@@ -14,7 +14,9 @@ const SOLUTIONS = path.join('notebooks', 'solutions', `${NOTEBOOK}-solutions.ipy
 
 /** Every output of an executed notebook as text (stdout, HTML, markdown) and how many PNGs it shows. */
 function outputsOf(file: string): { text: string; pngs: number } {
-  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter((c) => c.cell_type === 'code');
+  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter(
+    (c) => c.cell_type === 'code',
+  );
   let text = '';
   let pngs = 0;
   for (const o of cells.flatMap((c) => c.outputs ?? [])) {
@@ -32,7 +34,16 @@ describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, ()
   before(async () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-07-'));
     // MNIST_NB_MODEL: the model of record 07 compares against is trained and saved in the temp folder.
-    const args = ['--import', 'tsx', path.join(root, 'scripts', 'notebooks.ts'), '--quick', '--out-dir', out, NOTEBOOK, SOLUTIONS];
+    const args = [
+      '--import',
+      'tsx',
+      path.join(root, 'scripts', 'notebooks.ts'),
+      '--quick',
+      '--out-dir',
+      out,
+      NOTEBOOK,
+      SOLUTIONS,
+    ];
     const child = spawn(process.execPath, args, {
       cwd: root,
       env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
@@ -41,7 +52,10 @@ describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, ()
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    run = { code: await new Promise<number | null>((resolve) => child.on('close', resolve)), output };
+    run = {
+      code: await new Promise<number | null>((resolve) => child.on('close', resolve)),
+      output,
+    };
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -61,23 +75,39 @@ describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, ()
 
   it('07: a 3-pixel shift costs the CNN less accuracy than the MLP', () => {
     const { text } = outputsOf(path.join(out, `${NOTEBOOK}.ipynb`));
-    const m = /At a 3-pixel shift the MLP drops from ([\d.]+)% to \*\*([\d.]+)%\*\*; the CNN from ([\d.]+)% to \*\*([\d.]+)%\*\*/.exec(text);
+    const m =
+      /At a 3-pixel shift the MLP drops from ([\d.]+)% to \*\*([\d.]+)%\*\*; the CNN from ([\d.]+)% to \*\*([\d.]+)%\*\*/.exec(
+        text,
+      );
     assert.ok(m, 'the shift experiment states its result');
     const [mlp0, mlp3, cnn0, cnn3] = m.slice(1).map(Number);
     assert.ok(mlp3 < mlp0 && cnn3 < cnn0, 'both models lose accuracy on shifted digits');
-    assert.ok(cnn0 - cnn3 < mlp0 - mlp3, `CNN loses ${(cnn0 - cnn3).toFixed(1)} points, MLP ${(mlp0 - mlp3).toFixed(1)}`);
+    assert.ok(
+      cnn0 - cnn3 < mlp0 - mlp3,
+      `CNN loses ${(cnn0 - cnn3).toFixed(1)} points, MLP ${(mlp0 - mlp3).toFixed(1)}`,
+    );
   });
 
   it('07: scrambling the pixels hurts the CNN more than the MLP', () => {
     const { text } = outputsOf(path.join(out, `${NOTEBOOK}.ipynb`));
-    const m = /changes the MLP's accuracy by \*\*(-?[\d.]+) points\*\* and the CNN's by \*\*(-?[\d.]+) points\*\*/.exec(text);
+    const m =
+      /changes the MLP's accuracy by \*\*(-?[\d.]+) points\*\* and the CNN's by \*\*(-?[\d.]+) points\*\*/.exec(
+        text,
+      );
     assert.ok(m, 'the permutation experiment states its result');
     assert.ok(Number(m[2]) < Number(m[1]), `CNN ${m[2]} vs MLP ${m[1]} points`);
   });
 
   it('writes the figures and the galleries', () => {
     const figures = fs.readdirSync(path.join(out, 'figures', NOTEBOOK));
-    for (const name of ['mlp-vs-cnn', 'missed-per-digit', 'wrong-for-both', 'conv1-filters', 'shift-accuracy', 'scrambled-digits']) {
+    for (const name of [
+      'mlp-vs-cnn',
+      'missed-per-digit',
+      'wrong-for-both',
+      'conv1-filters',
+      'shift-accuracy',
+      'scrambled-digits',
+    ]) {
       assert.ok(figures.includes(`${name}.png`), `${name}.png (have ${figures.join(', ')})`);
     }
     const solutions = outputsOf(path.join(out, `${NOTEBOOK}-solutions.ipynb`));

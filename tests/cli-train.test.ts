@@ -11,7 +11,12 @@ import { createRng } from '../lib/core/random.js';
 const root = path.resolve(import.meta.dirname, '..');
 
 function train(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/train.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/train.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, ...env },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -26,8 +31,51 @@ describe('parseTrainArgs', () => {
   });
 
   it('reads every option', () => {
-    const o = parseTrainArgs(['--dataset', 'mnist-quick', '--epochs', '3', '--batch-size', '64', '--learning-rate', '0.01', '--hidden', '32,16', '--dropout', '0', '--l2', '0', '--seed', '9', '--limit-train', '500', '--engine', 'cpu', '--save', 'x', '--json', '--activation', 'tanh']);
-    assert.deepEqual([o.dataset, o.epochs, o.batchSize, o.model.learningRate, o.model.hidden, o.model.dropout, o.model.l2, o.model.seed, o.limitTrain, o.engine, o.save, o.json, o.model.activation], ['mnist-quick', 3, 64, 0.01, [32, 16], 0, 0, 9, 500, 'cpu', 'x', true, 'tanh']);
+    const o = parseTrainArgs([
+      '--dataset',
+      'mnist-quick',
+      '--epochs',
+      '3',
+      '--batch-size',
+      '64',
+      '--learning-rate',
+      '0.01',
+      '--hidden',
+      '32,16',
+      '--dropout',
+      '0',
+      '--l2',
+      '0',
+      '--seed',
+      '9',
+      '--limit-train',
+      '500',
+      '--engine',
+      'cpu',
+      '--save',
+      'x',
+      '--json',
+      '--activation',
+      'tanh',
+    ]);
+    assert.deepEqual(
+      [
+        o.dataset,
+        o.epochs,
+        o.batchSize,
+        o.model.learningRate,
+        o.model.hidden,
+        o.model.dropout,
+        o.model.l2,
+        o.model.seed,
+        o.limitTrain,
+        o.engine,
+        o.save,
+        o.json,
+        o.model.activation,
+      ],
+      ['mnist-quick', 3, 64, 0.01, [32, 16], 0, 0, 9, 500, 'cpu', 'x', true, 'tanh'],
+    );
     assert.equal(parseTrainArgs(['--data-dir', '/tmp/x']).dataset, 'idx-dir');
     assert.deepEqual(parseTrainArgs(['--hidden', 'none']).model.hidden, []);
   });
@@ -40,7 +88,10 @@ describe('parseTrainArgs', () => {
       [['--dropout', '1'], /--dropout: expected a number in \[0, 1\), got "1"/],
       [['--learning-rate', 'abc'], /--learning-rate: expected a number > 0/],
       [['--hidden', '256,,128'], /--hidden: expected comma-separated layer sizes/],
-      [['--dataset', 'cifar'], /--dataset: unknown value "cifar"; expected one of mnist, mnist-quick, fashion-mnist, idx-dir/],
+      [
+        ['--dataset', 'cifar'],
+        /--dataset: unknown value "cifar"; expected one of mnist, mnist-quick, fashion-mnist, idx-dir/,
+      ],
       [['--engine', 'gpu'], /--engine: unknown engine "gpu"/],
       [['--activation', 'swish'], /--activation: unknown value "swish"/],
       [['--dataset', 'idx-dir'], /--data-dir: is required/],
@@ -51,15 +102,55 @@ describe('parseTrainArgs', () => {
       [['--seed', '--json'], /^--seed: expects an integer, but is followed by the option --json$/],
     ];
     for (const [args, pattern] of cases) {
-      assert.throws(() => parseTrainArgs(args), (e: unknown) => e instanceof ConfigError && pattern.test(e.message), args.join(' '));
+      assert.throws(
+        () => parseTrainArgs(args),
+        (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
+        args.join(' '),
+      );
     }
   });
 
   it('fuzz: random argument lists either parse or fail with a ConfigError, never anything else', () => {
     const rng = createRng('cli-fuzz');
-    const words = ['--epochs', '--batch-size', '--hidden', '--dropout', '--l2', '--seed', '--dataset', '--engine', '--json', '--save', '--learning-rate', '--limit-train', '--activation', '-h', '--', '-', '=', '1', '0', '-3', '1e400', 'NaN', '0x10', '256,128', ',', 'mnist', 'wasm', '', ' ', 'ü', '--epochs=2', '--hidden=1,2,3'];
+    const words = [
+      '--epochs',
+      '--batch-size',
+      '--hidden',
+      '--dropout',
+      '--l2',
+      '--seed',
+      '--dataset',
+      '--engine',
+      '--json',
+      '--save',
+      '--learning-rate',
+      '--limit-train',
+      '--activation',
+      '-h',
+      '--',
+      '-',
+      '=',
+      '1',
+      '0',
+      '-3',
+      '1e400',
+      'NaN',
+      '0x10',
+      '256,128',
+      ',',
+      'mnist',
+      'wasm',
+      '',
+      ' ',
+      'ü',
+      '--epochs=2',
+      '--hidden=1,2,3',
+    ];
     for (let round = 0; round < 3000; round++) {
-      const args = Array.from({ length: Math.floor(rng.next() * 7) }, () => words[Math.floor(rng.next() * words.length)]);
+      const args = Array.from(
+        { length: Math.floor(rng.next() * 7) },
+        () => words[Math.floor(rng.next() * words.length)],
+      );
       try {
         parseTrainArgs(args);
       } catch (error) {
@@ -73,15 +164,34 @@ describe('parseTrainArgs', () => {
 describe('npm run train (process)', () => {
   it('prints JSON lines: start, one per epoch, done; saves the model', () => {
     const name = `test-cli-${process.pid}`;
-    const ok = train(['--dataset', 'mnist-quick', '--epochs', '2', '--limit-train', '2000', '--validation-size', '500', '--json', '--save', name]);
+    const ok = train([
+      '--dataset',
+      'mnist-quick',
+      '--epochs',
+      '2',
+      '--limit-train',
+      '2000',
+      '--validation-size',
+      '500',
+      '--json',
+      '--save',
+      name,
+    ]);
     const saved = path.join(root, 'data', 'models', name);
     after(() => rmSync(saved, { recursive: true, force: true }));
     assert.equal(ok.code, 0, ok.stderr);
-    const events = ok.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(events.map((e) => e.event), ['start', 'epoch', 'epoch', 'done']);
+    const events = ok.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['start', 'epoch', 'epoch', 'done'],
+    );
     assert.equal(events[0].engine, 'wasm');
     assert.equal(events[0].trainSamples, 2000);
-    for (const key of ['loss', 'accuracy', 'testLoss', 'testAccuracy', 'valAccuracy', 'seconds']) assert.equal(typeof events[1][key], 'number', key);
+    for (const key of ['loss', 'accuracy', 'testLoss', 'testAccuracy', 'valAccuracy', 'seconds'])
+      assert.equal(typeof events[1][key], 'number', key);
     const done = events[3];
     assert.equal(done.epochs, 2);
     assert.ok(done.testAccuracy > 0.8, `test accuracy ${done.testAccuracy}`);
@@ -93,10 +203,16 @@ describe('npm run train (process)', () => {
   it('errors are one line on stderr with a non-zero exit, no stack trace unless --verbose', () => {
     const bad = train(['--epochs', '0']);
     assert.equal(bad.code, 2);
-    assert.equal(bad.stderr.trim(), 'error: --epochs: expected an integer from 1 to 10000, got "0"');
+    assert.equal(
+      bad.stderr.trim(),
+      'error: --epochs: expected an integer from 1 to 10000, got "0"',
+    );
     const big = train(['--dataset', 'mnist-quick', '--batch-size', '999999']);
     assert.equal(big.code, 2);
-    assert.match(big.stderr.trim(), /^error: --batch-size: expected an integer from 1 to the training set size \(8000\), got 999999$/);
+    assert.match(
+      big.stderr.trim(),
+      /^error: --batch-size: expected an integer from 1 to the training set size \(8000\), got 999999$/,
+    );
     const missing = train(['--data-dir', '/nonexistent/folder']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr.trim().split('\n').length, 1, missing.stderr);
@@ -108,6 +224,9 @@ describe('npm run train (process)', () => {
   it('a learning rate of 7 stops cleanly with the epoch and batch where the loss exploded', () => {
     const r = train(['--dataset', 'mnist-quick', '--epochs', '2', '--learning-rate', '7']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /error: training stopped: the loss exploded to .* at epoch 1, batch \d+ of 63/);
+    assert.match(
+      r.stderr,
+      /error: training stopped: the loss exploded to .* at epoch 1, batch \d+ of 63/,
+    );
   });
 });

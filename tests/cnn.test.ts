@@ -15,7 +15,8 @@ before(async () => {
   data = await quickMnist();
 });
 
-const weightsOf = (model: tf.LayersModel) => model.getWeights().map((w) => Array.from(w.dataSync()));
+const weightsOf = (model: tf.LayersModel) =>
+  model.getWeights().map((w) => Array.from(w.dataSync()));
 
 describe('createCnn', () => {
   it('builds conv 16 → pool → conv 32 → pool → dense 64 → 10: 56,714 parameters, shapes as documented', () => {
@@ -43,16 +44,28 @@ describe('createCnn', () => {
   });
 
   it('rejects bad configs naming the field', () => {
-    assert.throws(() => resolveCnnConfig({ filters: [] }), (e: unknown) => e instanceof ConfigError && /^filters: must be a non-empty list/.test(e.message));
+    assert.throws(
+      () => resolveCnnConfig({ filters: [] }),
+      (e: unknown) =>
+        e instanceof ConfigError && /^filters: must be a non-empty list/.test(e.message),
+    );
     assert.throws(() => resolveCnnConfig({ dropout: 1 }), /dropout: must be in \[0, 1\), got 1/);
-    assert.throws(() => resolveCnnConfig({ filters: [8, 8, 8, 8] }), /filters: 4 conv blocks with 3×3 kernels shrink a 28×28 image to nothing/);
+    assert.throws(
+      () => resolveCnnConfig({ filters: [8, 8, 8, 8] }),
+      /filters: 4 conv blocks with 3×3 kernels shrink a 28×28 image to nothing/,
+    );
   });
 });
 
 describe('trainCnn and predictCnn', () => {
   it('learns real digits: 3,000 training images, 2 epochs of batch 32, over 85 % on 2,000 unseen ones', async () => {
     const { model, config } = createCnn();
-    const result = await trainCnn(model, config, { train: head(data.train, 3000), test: data.test }, { epochs: 2, batchSize: 32 });
+    const result = await trainCnn(
+      model,
+      config,
+      { train: head(data.train, 3000), test: data.test },
+      { epochs: 2, batchSize: 32 },
+    );
     assert.equal(result.stop, null);
     assert.equal(result.history.length, 2);
     const [e1, e2] = result.history;
@@ -63,7 +76,10 @@ describe('trainCnn and predictCnn', () => {
     assert.equal(p.accuracy, e2.testAccuracy);
     assert.equal(p.probabilities.length, data.test.count * 10);
     const m = confusionMatrix(p);
-    assert.equal(m.reduce((s, row, i) => s + row[i], 0), Math.round(p.accuracy * data.test.count));
+    assert.equal(
+      m.reduce((s, row, i) => s + row[i], 0),
+      Math.round(p.accuracy * data.test.count),
+    );
     const rowSum = p.probabilities.subarray(0, 10).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(rowSum - 1) < 1e-5);
     model.dispose();
@@ -72,7 +88,12 @@ describe('trainCnn and predictCnn', () => {
   it('is reproducible: same seed, same losses and weights; seeded dropout too', async () => {
     const run = async (seed: number) => {
       const { model, config } = createCnn({ seed, dropout: 0.25 });
-      const r = await trainCnn(model, config, { train: head(data.train, 512) }, { epochs: 2, batchSize: 64, evaluate: false });
+      const r = await trainCnn(
+        model,
+        config,
+        { train: head(data.train, 512) },
+        { epochs: 2, batchSize: 64, evaluate: false },
+      );
       const out = { losses: r.history.map((h) => h.loss), weights: weightsOf(model) };
       model.dispose();
       return out;
@@ -85,9 +106,17 @@ describe('trainCnn and predictCnn', () => {
 
   it('stops when the network breaks (far too high a learning rate) and keeps the last good weights', async () => {
     const { model, config } = createCnn({ learningRate: 1e30 });
-    const r = await trainCnn(model, config, { train: head(data.train, 512) }, { epochs: 1, batchSize: 64 });
+    const r = await trainCnn(
+      model,
+      config,
+      { train: head(data.train, 512) },
+      { epochs: 1, batchSize: 64 },
+    );
     assert.equal(r.stop?.reason, 'non-finite-loss');
-    assert.match(r.stop!.message, /the loss became NaN at epoch 1, batch \d of 8; the weights from the last good batch were kept/);
+    assert.match(
+      r.stop!.message,
+      /the loss became NaN at epoch 1, batch \d of 8; the weights from the last good batch were kept/,
+    );
     assert.ok(weightsOf(model).every((w) => w.every(Number.isFinite)));
     assert.ok(predictCnn(model, head(data.test, 10)).probabilities.every(Number.isFinite));
     model.dispose();
@@ -97,7 +126,12 @@ describe('trainCnn and predictCnn', () => {
     const { model, config } = createCnn();
     const controller = new AbortController();
     const stopAtTwo = (b: { batch: number }) => b.batch === 2 && controller.abort();
-    const r = await trainCnn(model, config, { train: head(data.train, 512) }, { epochs: 3, batchSize: 64, signal: controller.signal, onBatch: stopAtTwo });
+    const r = await trainCnn(
+      model,
+      config,
+      { train: head(data.train, 512) },
+      { epochs: 3, batchSize: 64, signal: controller.signal, onBatch: stopAtTwo },
+    );
     assert.equal(r.stop?.reason, 'interrupted');
     assert.equal(r.stop?.batch, 2);
     assert.equal(r.history.length, 0);
@@ -107,7 +141,14 @@ describe('trainCnn and predictCnn', () => {
   it('saves and loads back with the same predictions (seeded dropout included)', async () => {
     const { model } = createCnn({ dropout: 0.2, seed: 3 });
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => (
+          (artifacts = a),
+          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+        ),
+      ),
+    );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const few = head(data.test, 50);
     assert.deepEqual(predictCnn(loaded, few).probabilities, predictCnn(model, few).probabilities);
@@ -118,7 +159,10 @@ describe('trainCnn and predictCnn', () => {
   it('rejects data of the wrong size with the sizes in the message', async () => {
     const { model, config } = createCnn({ inputShape: [14, 14, 1] });
     const train = head(data.train, 100);
-    await assert.rejects(trainCnn(model, config, { train }, { batchSize: 50 }), /model: takes 14×14×1 = 196 values per image, but the data has 784/);
+    await assert.rejects(
+      trainCnn(model, config, { train }, { batchSize: 50 }),
+      /model: takes 14×14×1 = 196 values per image, but the data has 784/,
+    );
     model.dispose();
   });
 });
@@ -141,7 +185,10 @@ describe('image transforms', () => {
     const two = head(data.test, 2);
     const order = pixelPermutation(784, 1);
     const p = permutePixels(two, order);
-    assert.deepEqual([...p.images.subarray(0, 784)].sort(), [...two.images.subarray(0, 784)].sort());
+    assert.deepEqual(
+      [...p.images.subarray(0, 784)].sort(),
+      [...two.images.subarray(0, 784)].sort(),
+    );
     for (let j = 0; j < 784; j += 97) assert.equal(p.images[784 + j], two.images[784 + order[j]]);
     assert.deepEqual(pixelPermutation(784, 1), order);
   });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine } from '../lib/ml/engine.js';
-import { CONV_FILTER_GRADIENT_KERNEL, CONV_INPUT_GRADIENT_KERNEL, MAX_POOL_GRADIENT_KERNEL, ensureConvGradient } from '../lib/ml/conv-gradient.js';
+import {
+  CONV_FILTER_GRADIENT_KERNEL,
+  CONV_INPUT_GRADIENT_KERNEL,
+  MAX_POOL_GRADIENT_KERNEL,
+  ensureConvGradient,
+} from '../lib/ml/conv-gradient.js';
 
 type Pad = 'same' | 'valid';
 
@@ -11,13 +16,28 @@ type Pad = 'same' | 'valid';
 const onBackend = (t: tf.Tensor) => tf.tensor(t.dataSync(), t.shape);
 
 /** ∂/∂x and ∂/∂w of Σ conv(x, w) ⊙ dy on `backend`: the gradients with `dy` as upstream gradient. */
-function convGrads(backend: string, x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, strides: number, pad: Pad, fused?: { bias: tf.Tensor; activation: 'linear' | 'relu' }) {
+function convGrads(
+  backend: string,
+  x: tf.Tensor,
+  w: tf.Tensor,
+  dy: tf.Tensor,
+  strides: number,
+  pad: Pad,
+  fused?: { bias: tf.Tensor; activation: 'linear' | 'relu' },
+) {
   void tf.setBackend(backend); // synchronous for a backend already initialised
   return tf.tidy(() => {
     const [xb, wb, dyb] = [x, w, dy].map(onBackend);
     const f = (a: tf.Tensor, b: tf.Tensor) => {
       const y = fused
-        ? tf.fused.conv2d({ x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides, pad, bias: onBackend(fused.bias), activation: fused.activation })
+        ? tf.fused.conv2d({
+            x: a as tf.Tensor4D,
+            filter: b as tf.Tensor4D,
+            strides,
+            pad,
+            bias: onBackend(fused.bias),
+            activation: fused.activation,
+          })
         : tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, strides, pad);
       return tf.sum(tf.mul(y, dyb));
     };
@@ -58,12 +78,25 @@ describe('the convolution filter gradient on wasm', () => {
   });
 
   it('is registered for wasm by initEngine, once, and leaves the cpu backend its own kernels', () => {
-    const names = [CONV_FILTER_GRADIENT_KERNEL, CONV_INPUT_GRADIENT_KERNEL, MAX_POOL_GRADIENT_KERNEL];
+    const names = [
+      CONV_FILTER_GRADIENT_KERNEL,
+      CONV_INPUT_GRADIENT_KERNEL,
+      MAX_POOL_GRADIENT_KERNEL,
+    ];
     const kernels = names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
-    assert.ok(kernels.every((k) => k !== undefined), 'wasm has all three kernels after initEngine');
+    assert.ok(
+      kernels.every((k) => k !== undefined),
+      'wasm has all three kernels after initEngine',
+    );
     assert.equal(ensureConvGradient(), true, 'a second call finds the kit kernels in place');
-    assert.deepEqual(names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc), kernels, 'and replaces nothing');
-    names.forEach((name, i) => assert.notEqual(tf.getKernel(name, 'cpu')?.kernelFunc, kernels[i], name));
+    assert.deepEqual(
+      names.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc),
+      kernels,
+      'and replaces nothing',
+    );
+    names.forEach((name, i) =>
+      assert.notEqual(tf.getKernel(name, 'cpu')?.kernelFunc, kernels[i], name),
+    );
   });
 
   for (const [size, k, cin, cout, stride, pad] of CASES) {
@@ -71,11 +104,23 @@ describe('the convolution filter gradient on wasm', () => {
       void tf.setBackend('cpu'); // synchronous for a backend already initialised
       const x = tf.randomNormal([4, size, size, cin], 0, 1, 'float32', 1);
       const w = tf.randomNormal([k, k, cin, cout], 0, 0.3, 'float32', 2);
-      const dy = tf.randomNormal(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad).shape, 0, 1, 'float32', 3);
+      const dy = tf.randomNormal(
+        tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad).shape,
+        0,
+        1,
+        'float32',
+        3,
+      );
       const cpu = convGrads('cpu', x, w, dy, stride, pad);
       const wasm = convGrads('wasm', x, w, dy, stride, pad);
-      assert.ok(relativeError(wasm.dw, cpu.dw) < 1e-5, `filter gradient: relative error ${relativeError(wasm.dw, cpu.dw)}`);
-      assert.ok(relativeError(wasm.dx, cpu.dx) < 1e-5, `input gradient: relative error ${relativeError(wasm.dx, cpu.dx)}`);
+      assert.ok(
+        relativeError(wasm.dw, cpu.dw) < 1e-5,
+        `filter gradient: relative error ${relativeError(wasm.dw, cpu.dw)}`,
+      );
+      assert.ok(
+        relativeError(wasm.dx, cpu.dx) < 1e-5,
+        `input gradient: relative error ${relativeError(wasm.dx, cpu.dx)}`,
+      );
       tf.dispose([x, w, dy]);
     });
   }
@@ -89,14 +134,25 @@ describe('the convolution filter gradient on wasm', () => {
       const dy = tf.randomNormal([3, 12, 12, 5], 0, 1, 'float32', 7);
       const cpu = convGrads('cpu', x, w, dy, 1, 'same', { bias, activation });
       const wasm = convGrads('wasm', x, w, dy, 1, 'same', { bias, activation });
-      assert.ok(relativeError(wasm.dw, cpu.dw) < 1e-5, `filter gradient: relative error ${relativeError(wasm.dw, cpu.dw)}`);
-      assert.ok(relativeError(wasm.dx, cpu.dx) < 1e-5, `input gradient: relative error ${relativeError(wasm.dx, cpu.dx)}`);
+      assert.ok(
+        relativeError(wasm.dw, cpu.dw) < 1e-5,
+        `filter gradient: relative error ${relativeError(wasm.dw, cpu.dw)}`,
+      );
+      assert.ok(
+        relativeError(wasm.dx, cpu.dx) < 1e-5,
+        `input gradient: relative error ${relativeError(wasm.dx, cpu.dx)}`,
+      );
       tf.dispose([x, w, bias, dy]);
     });
   }
 
   // [input size, channels, pool size, stride, padding]: the CNN's two pools, overlapping windows, 'same'.
-  for (const [size, c, pool, stride, pad] of [[26, 16, 2, 2, 'valid'], [11, 32, 2, 2, 'valid'], [11, 3, 3, 2, 'same'], [7, 2, 3, 1, 'same']] as const) {
+  for (const [size, c, pool, stride, pad] of [
+    [26, 16, 2, 2, 'valid'],
+    [11, 32, 2, 2, 'valid'],
+    [11, 3, 3, 2, 'same'],
+    [7, 2, 3, 1, 'same'],
+  ] as const) {
     it(`max-pool gradient equals the cpu backend's, ties included: ${size}×${size}×${c}, pool ${pool}, stride ${stride}, '${pad}'`, () => {
       void tf.setBackend('cpu'); // synchronous for a backend already initialised
       // Values 0..4 only: many windows hold their maximum twice, where the first one must win.
@@ -107,7 +163,11 @@ describe('the convolution filter gradient on wasm', () => {
           const xb = onBackend(x) as tf.Tensor4D;
           const shape = tf.maxPool(xb, pool, stride, pad).shape;
           const weights = tf.reshape(tf.range(1, 1 + shape.reduce((a, b) => a * b)), shape);
-          return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pool, stride, pad), weights)))(xb).dataSync();
+          return tf
+            .grad((t: tf.Tensor) =>
+              tf.sum(tf.mul(tf.maxPool(t as tf.Tensor4D, pool, stride, pad), weights)),
+            )(xb)
+            .dataSync();
         });
       };
       assert.deepEqual(grad('wasm'), grad('cpu'));
@@ -134,30 +194,67 @@ describe('the convolution filter gradient on wasm', () => {
     const x = tf.ones([1, 6, 6, 1]);
     const dy = tf.ones([1, 4, 4, 2]);
     assert.throws(
-      () => tf.engine().runKernel(CONV_FILTER_GRADIENT_KERNEL, { x, dy }, { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 1, 2] }),
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            CONV_FILTER_GRADIENT_KERNEL,
+            { x, dy },
+            { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 1, 2] },
+          ),
       /Conv2DBackpropFilter on wasm: dataFormat 'NCHW' is not supported; expected 'NHWC'/,
     );
     const w = tf.ones([3, 3, 1, 2]);
-    assert.throws(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid', 'NHWC', 2)))(w), /dilation rates greater than 1 are not yet supported/);
+    assert.throws(
+      () =>
+        tf.grad((f: tf.Tensor) =>
+          tf.sum(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid', 'NHWC', 2)),
+        )(w),
+      /dilation rates greater than 1 are not yet supported/,
+    );
   });
 
   it('lets tf.layers train a small CNN on wasm (one model.fit step lowers nothing to NaN)', async () => {
     void tf.setBackend('wasm'); // synchronous for a backend already initialised
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+        }),
         tf.layers.flatten(),
-        tf.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+        tf.layers.dense({
+          units: 2,
+          activation: 'softmax',
+          kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+        }),
       ],
     });
     model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
     const kernelBefore = model.layers[0].getWeights()[0].dataSync().slice();
     const xs = tf.randomUniform([16, 8, 8, 1], 0, 1, 'float32', 10);
-    const ys = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32'), 2);
-    const history = await model.fit(xs, ys, { epochs: 1, batchSize: 16, shuffle: false, verbose: 0 });
+    const ys = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 16 }, (_, i) => i % 2),
+        'int32',
+      ),
+      2,
+    );
+    const history = await model.fit(xs, ys, {
+      epochs: 1,
+      batchSize: 16,
+      shuffle: false,
+      verbose: 0,
+    });
     assert.ok(Number.isFinite(history.history.loss[0] as number));
     const kernelAfter = model.layers[0].getWeights()[0].dataSync();
-    assert.ok(kernelAfter.some((v, i) => v !== kernelBefore[i]), 'the convolution kernel was updated');
+    assert.ok(
+      kernelAfter.some((v, i) => v !== kernelBefore[i]),
+      'the convolution kernel was updated',
+    );
     model.dispose();
   });
 });

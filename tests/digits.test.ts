@@ -4,8 +4,22 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, test } from 'node:test';
-import { ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, drawText, glyph, hasGlyph, textWidth } from '../lib/viz/bitmap-font.js';
-import { digitGalleryPng, digitGridLayout, digitGridPng, galleryIndices, wrapCaption } from '../lib/viz/digit-images.js';
+import {
+  ADVANCE,
+  GLYPH_HEIGHT,
+  GLYPH_WIDTH,
+  drawText,
+  glyph,
+  hasGlyph,
+  textWidth,
+} from '../lib/viz/bitmap-font.js';
+import {
+  digitGalleryPng,
+  digitGridLayout,
+  digitGridPng,
+  galleryIndices,
+  wrapCaption,
+} from '../lib/viz/digit-images.js';
 import { ConfigError } from '../lib/core/errors.js';
 import { decodePng, pngHeader } from './figures-fixtures.js';
 import { firstDigits } from './figures-fixtures.js';
@@ -41,7 +55,11 @@ describe('digitGridPng', () => {
       for (let x = 0; x < 28 * 3; x++) {
         const v = images[Math.floor(y / 3) * 28 + Math.floor(x / 3)];
         const want = 255 - Math.round(v * 255);
-        assert.deepEqual(pixel(img, cell.imageX + x, cell.imageY + y), [want, want, want], `pixel ${x},${y}`);
+        assert.deepEqual(
+          pixel(img, cell.imageX + x, cell.imageY + y),
+          [want, want, want],
+          `pixel ${x},${y}`,
+        );
         if (want < 128) inked++;
       }
     }
@@ -53,20 +71,28 @@ describe('digitGridPng', () => {
     assert.deepEqual(cell.lines, ['true 5 →', `pred 8 (87%)`]);
     let dark = 0;
     for (let y = cell.captionY; y < cell.captionY + 2 * 9 * 2; y++) {
-      for (let x = cell.imageX - 40; x < cell.imageX + 84 + 40; x++) if (pixel(img, x, y)[0] < 100) dark++;
+      for (let x = cell.imageX - 40; x < cell.imageX + 84 + 40; x++)
+        if (pixel(img, x, y)[0] < 100) dark++;
     }
     assert.ok(dark > 100, `caption ink expected, found ${dark} dark pixels`);
   });
 
   test('white on black and caption colours', () => {
-    const inv = decodePng(digitGridPng(images, [0], ['x'], { inkOnWhite: false, captionColors: ['#cc0000'] }));
+    const inv = decodePng(
+      digitGridPng(images, [0], ['x'], { inkOnWhite: false, captionColors: ['#cc0000'] }),
+    );
     const l = digitGridLayout(['x'], {});
     const v = images[14 * 28 + 14];
     const level = Math.round(v * 255);
-    assert.deepEqual(pixel(inv, l.cells[0].imageX + 14 * 3, l.cells[0].imageY + 14 * 3), [level, level, level]);
+    assert.deepEqual(pixel(inv, l.cells[0].imageX + 14 * 3, l.cells[0].imageY + 14 * 3), [
+      level,
+      level,
+      level,
+    ]);
     assert.deepEqual(pixel(inv, 0, 0), [0, 0, 0]);
     let red = 0;
-    for (let i = 0; i < inv.data.length; i += 4) if (inv.data[i] === 0xcc && inv.data[i + 1] === 0) red++;
+    for (let i = 0; i < inv.data.length; i += 4)
+      if (inv.data[i] === 0xcc && inv.data[i + 1] === 0) red++;
     assert.equal(red, 4 * countInk('x'), 'the caption "x" in red at font scale 2');
   });
 
@@ -74,9 +100,22 @@ describe('digitGridPng', () => {
     assert.throws(() => digitGridPng(images, [500]), /index 500 is outside the 500 images/);
     assert.throws(() => digitGridPng(images, [0, 1], ['one']), /1 captions for 2 digits/);
     assert.throws(() => digitGridPng(images, []), ConfigError);
-    assert.throws(() => digitGridPng(new Float32Array(100), [0]), /not a whole number of 28×28 images/);
-    assert.throws(() => digitGridPng(images.map((v) => v * 255), [0]), /expected values in \[0, 1\]/);
-    assert.throws(() => digitGridPng(images, [0], ['a'], { captionColors: ['red'] }), /not a colour/);
+    assert.throws(
+      () => digitGridPng(new Float32Array(100), [0]),
+      /not a whole number of 28×28 images/,
+    );
+    assert.throws(
+      () =>
+        digitGridPng(
+          images.map((v) => v * 255),
+          [0],
+        ),
+      /expected values in \[0, 1\]/,
+    );
+    assert.throws(
+      () => digitGridPng(images, [0], ['a'], { captionColors: ['red'] }),
+      /not a colour/,
+    );
   });
 });
 
@@ -92,7 +131,10 @@ describe('gallery', () => {
     rows.forEach((row, c) => {
       assert.equal(row.length, 5);
       for (const i of row) assert.equal(labels[i], c);
-      assert.deepEqual(row, [...row].sort((a, b) => a - b));
+      assert.deepEqual(
+        row,
+        [...row].sort((a, b) => a - b),
+      );
     });
     assert.equal(rows[5][0], 0, 'the first training digit is the first 5');
   });
@@ -101,10 +143,17 @@ describe('gallery', () => {
     const png = digitGalleryPng(images, labels, { perClass: 8, scale: 2 });
     writeFileSync(join(OUT, 'digit-gallery.png'), png);
     const { width, height } = pngHeader(png);
-    const layout = digitGridLayout(new Array(80).fill(''), { cols: 8, scale: 2, rowLabels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] });
+    const layout = digitGridLayout(new Array(80).fill(''), {
+      cols: 8,
+      scale: 2,
+      rowLabels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    });
     assert.deepEqual({ width, height }, { width: layout.width, height: layout.height });
     assert.equal(layout.rows, 10);
-    assert.throws(() => digitGalleryPng(images.subarray(0, 784 * 20), labels.subarray(0, 20), { perClass: 8 }), /has \d+ examples; the gallery needs 8/);
+    assert.throws(
+      () => digitGalleryPng(images.subarray(0, 784 * 20), labels.subarray(0, 20), { perClass: 8 }),
+      /has \d+ examples; the gallery needs 8/,
+    );
   });
 });
 
@@ -124,7 +173,9 @@ describe('bitmap font', () => {
     const chars = [...'0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%()→'];
     const seen = new Map<string, string>();
     for (const ch of chars) {
-      const key = glyph(ch).map((r) => r.map((b) => (b ? '#' : '.')).join('')).join('/');
+      const key = glyph(ch)
+        .map((r) => r.map((b) => (b ? '#' : '.')).join(''))
+        .join('/');
       assert.ok(!seen.has(key), `"${ch}" looks exactly like "${seen.get(key)}"`);
       seen.set(key, ch);
     }

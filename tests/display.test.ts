@@ -31,7 +31,9 @@ function fakeKernel(): Call[] {
     png: (b) => calls.push(['png', b]),
     text: (s) => calls.push(['text', s]),
   };
-  (globalThis as { __tslab__?: unknown }).__tslab__ = { require: (id: string) => (id === 'tslab' ? { display } : undefined) };
+  (globalThis as { __tslab__?: unknown }).__tslab__ = {
+    require: (id: string) => (id === 'tslab' ? { display } : undefined),
+  };
   return calls;
 }
 
@@ -40,7 +42,9 @@ function leaveKernel(): void {
 }
 
 /** Captures console.log / console.warn while `fn` runs. */
-async function captureConsole(fn: () => Promise<void> | void): Promise<{ log: string[]; warn: string[] }> {
+async function captureConsole(
+  fn: () => Promise<void> | void,
+): Promise<{ log: string[]; warn: string[] }> {
   const out = { log: [] as string[], warn: [] as string[] };
   const { log, warn } = console;
   console.log = (...a: unknown[]) => void out.log.push(a.join(' '));
@@ -56,7 +60,12 @@ async function captureConsole(fn: () => Promise<void> | void): Promise<{ log: st
 const { labels, images } = firstDigits(600);
 const balance = barChart(
   ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
-  [{ name: 'train', values: Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length) }],
+  [
+    {
+      name: 'train',
+      values: Array.from({ length: 10 }, (_, c) => labels.filter((l) => l === c).length),
+    },
+  ],
   { title: 'Class balance (first 600)', yLabel: 'digits' },
 );
 
@@ -78,8 +87,9 @@ describe('display', () => {
   afterEach(() => {
     leaveKernel();
     rmSync(dir, { recursive: true, force: true });
-    for (const k of ENV) if (savedEnv[k] === undefined) delete process.env[k];
-    else process.env[k] = savedEnv[k];
+    for (const k of ENV)
+      if (savedEnv[k] === undefined) delete process.env[k];
+      else process.env[k] = savedEnv[k];
   });
   after(closeRenderer);
 
@@ -95,33 +105,53 @@ describe('display', () => {
     reloadPlotly();
     await show(balance);
     await show(balance);
-    assert.deepEqual(calls.map((c) => c[0]), ['html', 'html']);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['html', 'html'],
+    );
     const [first, second] = calls.map((c) => c[1] as string);
     assert.ok(first.includes('plotly.js v4.'), 'first output carries the bundle');
     assert.ok(first.length > 3_000_000);
-    assert.ok(!second.includes('plotly.js v4.') && second.length < 20_000, `second output is ${second.length} chars`);
+    assert.ok(
+      !second.includes('plotly.js v4.') && second.length < 20_000,
+      `second output is ${second.length} chars`,
+    );
     assert.match(second, /window\.Plotly\.newPlot/);
     assert.doesNotMatch(first + second, /<script[^>]*\ssrc=/i, 'nothing from a CDN');
-    assert.notEqual(first.match(/id="([^"]+)"/)![1], second.match(/id="([^"]+)"/)![1], 'distinct div ids');
+    assert.notEqual(
+      first.match(/id="([^"]+)"/)![1],
+      second.match(/id="([^"]+)"/)![1],
+      'distinct div ids',
+    );
   });
 
-  test('static mode shows a PNG and writes <name>.png and <name>.html atomically', { skip: !hasBrowser }, async () => {
-    const calls = fakeKernel();
-    process.env.MNIST_NB_STATIC = '1';
-    process.env.MNIST_NB_FIGURES_DIR = dir;
-    await show(balance);
-    await show(balance, 'balance');
-    assert.deepEqual(calls.map((c) => c[0]), ['png', 'png']);
-    assert.deepEqual(pngHeader(calls[0][1] as Uint8Array), { width: 700, height: 450 });
-    assert.deepEqual(readdirSync(dir).sort(), [
-      'balance.html',
-      'balance.png',
-      'class-balance-first-600.html',
-      'class-balance-first-600.png',
-    ]);
-    assert.deepEqual(pngHeader(readFileSync(join(dir, 'balance.png'))), { width: 1400, height: 900 });
-    assert.match(readFileSync(join(dir, 'balance.html'), 'utf8'), /^<!doctype html>/);
-  });
+  test(
+    'static mode shows a PNG and writes <name>.png and <name>.html atomically',
+    { skip: !hasBrowser },
+    async () => {
+      const calls = fakeKernel();
+      process.env.MNIST_NB_STATIC = '1';
+      process.env.MNIST_NB_FIGURES_DIR = dir;
+      await show(balance);
+      await show(balance, 'balance');
+      assert.deepEqual(
+        calls.map((c) => c[0]),
+        ['png', 'png'],
+      );
+      assert.deepEqual(pngHeader(calls[0][1] as Uint8Array), { width: 700, height: 450 });
+      assert.deepEqual(readdirSync(dir).sort(), [
+        'balance.html',
+        'balance.png',
+        'class-balance-first-600.html',
+        'class-balance-first-600.png',
+      ]);
+      assert.deepEqual(pngHeader(readFileSync(join(dir, 'balance.png'))), {
+        width: 1400,
+        height: 900,
+      });
+      assert.match(readFileSync(join(dir, 'balance.html'), 'utf8'), /^<!doctype html>/);
+    },
+  );
 
   test('without a browser: interactive output, HTML file still written, exactly one warning', async () => {
     const calls = fakeKernel();
@@ -133,7 +163,10 @@ describe('display', () => {
       await show(balance, 'a');
       await show(balance, 'b');
     });
-    assert.deepEqual(calls.map((c) => c[0]), ['html', 'html']);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['html', 'html'],
+    );
     assert.equal(out.warn.length, 1);
     assert.match(out.warn[0], /MNIST_NB_BROWSER is \/nonexistent\/chromium/);
     assert.deepEqual(readdirSync(dir).sort(), ['a.html', 'b.html']);
@@ -144,7 +177,10 @@ describe('display', () => {
   });
 
   test('showTable: HTML in a notebook, aligned text outside', async () => {
-    const rows = [{ digit: '5', count: 3 }, { digit: '0', count: 12 }];
+    const rows = [
+      { digit: '5', count: 3 },
+      { digit: '0', count: 12 },
+    ];
     const calls = fakeKernel();
     showTable(rows, { caption: 'counts' });
     assert.equal(calls[0][0], 'html');
@@ -160,8 +196,14 @@ describe('display', () => {
     process.env.MNIST_NB_FIGURES_DIR = dir;
     showDigits(images, [0, 1, 2], ['5', '0', '4'], { name: 'first-three' });
     showMarkdown('**bold**');
-    assert.deepEqual(calls.map((c) => c[0]), ['png', 'markdown']);
-    assert.deepEqual(readFileSync(join(dir, 'first-three.png')), Buffer.from(calls[0][1] as Uint8Array));
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['png', 'markdown'],
+    );
+    assert.deepEqual(
+      readFileSync(join(dir, 'first-three.png')),
+      Buffer.from(calls[0][1] as Uint8Array),
+    );
     assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp')), 'no temporary files left');
     assert.ok(existsSync(join(dir, 'first-three.png')));
   });

@@ -16,7 +16,12 @@ describe('model of record on full MNIST', () => {
     assert.equal(data.test.count, 10_000);
     const { model, config } = createMlp();
     const tensorsBefore = tf.memory().numTensors;
-    const result = await trainModel(model, config, { train: data.train }, { epochs: 3, evaluate: false });
+    const result = await trainModel(
+      model,
+      config,
+      { train: data.train },
+      { epochs: 3, evaluate: false },
+    );
     assert.equal(result.stop, null);
     assert.equal(tf.memory().numTensors, tensorsBefore);
     const losses = result.history.map((m) => m.loss);
@@ -25,7 +30,10 @@ describe('model of record on full MNIST', () => {
     assert.ok(p.accuracy >= 0.97, `test accuracy ${p.accuracy}`);
     const pairs = mostConfusedPairs(confusionMatrix(p), 10).map((q) => `${q.a}-${q.b}`);
     // Which pairs lead varies with the seed; at least one of the classic ones is always among the ten.
-    assert.ok(['4-9', '3-5', '1-7', '7-9', '2-7'].some((pair) => pairs.includes(pair)), `top pairs ${pairs}`);
+    assert.ok(
+      ['4-9', '3-5', '1-7', '7-9', '2-7'].some((pair) => pairs.includes(pair)),
+      `top pairs ${pairs}`,
+    );
     model.dispose();
   });
 });

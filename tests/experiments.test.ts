@@ -14,7 +14,11 @@ let data: ExperimentData;
 before(async () => {
   await useWasm();
   const ds = await quickMnist();
-  data = { train: headSplit(ds.train, 1500), validation: headSplit(ds.validation, 500), test: headSplit(ds.test, 1000) };
+  data = {
+    train: headSplit(ds.train, 1500),
+    validation: headSplit(ds.validation, 500),
+    test: headSplit(ds.test, 1000),
+  };
 });
 
 const allFinite = (values: ArrayLike<number>) => Array.from(values).every(Number.isFinite);
@@ -32,7 +36,8 @@ describe('data damage', () => {
   it('shuffleLabels keeps the class counts but not the pairing', () => {
     const split = headSplit(data.train, 1000);
     const shuffled = shuffleLabels(split, 1);
-    const counts = (l: Int32Array) => Array.from({ length: 10 }, (_, c) => l.filter((v) => v === c).length);
+    const counts = (l: Int32Array) =>
+      Array.from({ length: 10 }, (_, c) => l.filter((v) => v === c).length);
     assert.deepEqual(counts(shuffled.labels), counts(split.labels));
     const same = shuffled.labels.filter((v, i) => v === split.labels[i]).length;
     assert.ok(same < 200, `${same} of 1000 labels unchanged; a random pairing keeps about 100`);
@@ -44,7 +49,10 @@ describe('data damage', () => {
     for (let i = 1; i < sorted.count; i++) assert.ok(sorted.labels[i - 1] <= sorted.labels[i]);
     // The first image of the sorted copy is the first 0 in the original.
     const firstZero = split.labels.indexOf(0);
-    assert.deepEqual(sorted.images.subarray(0, 784), split.images.subarray(firstZero * 784, (firstZero + 1) * 784));
+    assert.deepEqual(
+      sorted.images.subarray(0, 784),
+      split.images.subarray(firstZero * 784, (firstZero + 1) * 784),
+    );
   });
 });
 
@@ -55,14 +63,19 @@ describe('runExperiment: what breaks', () => {
     const r = await runExperiment('lr 7', { learningRate: 7 }, { ...opts(), keepModel: true });
     assert.equal(r.stop?.reason, 'diverged');
     assert.match(r.stop!.message, /loss exploded to/);
-    for (const v of denseVariables(r.model!)) assert.ok(allFinite(v.dataSync()), `${v.name} has non-finite weights`);
+    for (const v of denseVariables(r.model!))
+      assert.ok(allFinite(v.dataSync()), `${v.name} has non-finite weights`);
     assert.ok(Number.isFinite(r.testAccuracy) && r.testAccuracy >= 0);
     assert.match(String(summaryRow(r).stopped), /^diverged \(epoch 1, batch \d+\)$/);
     r.model!.dispose();
   });
 
   it('initial weights with σ = 1e30 overflow float32: the loss is not finite and training stops at once', async () => {
-    const r = await runExperiment('σ 1e30', { initializer: 'randomNormal', initStddev: 1e30 }, opts());
+    const r = await runExperiment(
+      'σ 1e30',
+      { initializer: 'randomNormal', initStddev: 1e30 },
+      opts(),
+    );
     assert.equal(r.stop?.reason, 'non-finite-loss');
     assert.equal(r.stop?.batch, 1);
     assert.equal(r.history.length, 0);
@@ -70,7 +83,11 @@ describe('runExperiment: what breaks', () => {
 
   it('all-zero weights: every hidden unit stays an exact copy of the others, and no kernel gets a gradient', async () => {
     const probe = headSplit(data.validation, 128);
-    const r = await runExperiment('zeros', { initializer: 'zeros' }, { ...opts(), keepModel: true, gradientProbe: probe, probeEvery: 10 });
+    const r = await runExperiment(
+      'zeros',
+      { initializer: 'zeros' },
+      { ...opts(), keepModel: true, gradientProbe: probe, probeEvery: 10 },
+    );
     assert.deepEqual(hiddenUnitSpread(r.model!), [0, 0]);
     assert.ok(r.gradientNorms.length > 2);
     for (const g of r.gradientNorms) assert.deepEqual(g.norms, [0, 0, 0]);
@@ -84,26 +101,49 @@ describe('runExperiment: what breaks', () => {
   });
 
   it('identical (constant) weights stay identical without dropout; dropout breaks the symmetry', async () => {
-    const still = await runExperiment('constant', { dropout: 0 }, { ...opts(), keepModel: true, initWeights: constantWeights(0.01) });
+    const still = await runExperiment(
+      'constant',
+      { dropout: 0 },
+      { ...opts(), keepModel: true, initWeights: constantWeights(0.01) },
+    );
     assert.deepEqual(hiddenUnitSpread(still.model!), [0, 0]);
     still.model!.dispose();
-    const broken = await runExperiment('constant + dropout', { dropout: 0.2 }, { ...opts(), keepModel: true, initWeights: constantWeights(0.01) });
+    const broken = await runExperiment(
+      'constant + dropout',
+      { dropout: 0.2 },
+      { ...opts(), keepModel: true, initWeights: constantWeights(0.01) },
+    );
     assert.ok(hiddenUnitSpread(broken.model!).every((s) => s > 0));
     broken.model!.dispose();
   });
 
   it('shuffled labels: the network memorises the training set but is at chance on the test set', async () => {
     const small = { ...data, train: headSplit(data.train, 300) };
-    const r = await runExperiment('shuffled labels', { dropout: 0, l2: 0 }, { data: small, epochs: 20, batchSize: 64, transform: (d) => ({ ...d, train: shuffleLabels(d.train, 7) }) });
+    const r = await runExperiment(
+      'shuffled labels',
+      { dropout: 0, l2: 0 },
+      {
+        data: small,
+        epochs: 20,
+        batchSize: 64,
+        transform: (d) => ({ ...d, train: shuffleLabels(d.train, 7) }),
+      },
+    );
     assert.ok(r.testAccuracy < 0.2, `test accuracy ${r.testAccuracy}`);
-    assert.ok(r.trainAccuracy > 0.3 && r.trainAccuracy > r.testAccuracy + 0.15, `train ${r.trainAccuracy} vs test ${r.testAccuracy}`);
+    assert.ok(
+      r.trainAccuracy > 0.3 && r.trainAccuracy > r.testAccuracy + 0.15,
+      `train ${r.trainAccuracy} vs test ${r.testAccuracy}`,
+    );
   });
 
   it('the linear model (no hidden layer) scores below the MLP on the same data', async () => {
     const linear = await runExperiment('linear', { hidden: [] }, opts());
     const mlp = await runExperiment('baseline', {}, opts());
     assert.ok(linear.testAccuracy > 0.7, `linear ${linear.testAccuracy} should still learn`);
-    assert.ok(linear.testAccuracy < mlp.testAccuracy, `linear ${linear.testAccuracy} vs MLP ${mlp.testAccuracy}`);
+    assert.ok(
+      linear.testAccuracy < mlp.testAccuracy,
+      `linear ${linear.testAccuracy} vs MLP ${mlp.testAccuracy}`,
+    );
   });
 
   it('sigmoid shrinks the gradient of the first layer relative to the last, more than ReLU does', () => {
@@ -133,7 +173,10 @@ describe('firstLayerImages', () => {
       assert.ok(Math.abs(extreme - 1) < 1e-6, `unit ${u}: extreme ${extreme}`);
       assert.ok(unit.every((v) => v >= 0 && v <= 1));
     }
-    assert.throws(() => firstLayerImages(trained.model, [256]), /unit 256 does not exist; the layer has 256/);
+    assert.throws(
+      () => firstLayerImages(trained.model, [256]),
+      /unit 256 does not exist; the layer has 256/,
+    );
     trained.model.dispose();
     const zeros = createMlp({ initializer: 'zeros' });
     assert.ok(firstLayerImages(zeros.model, [3]).every((v) => v === 0.5));

@@ -9,7 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadDataset } from '../lib/data/datasets.js';
-import { checkUrl, downloadFiles, networkErrorMessage, type DownloadOptions, type RemoteFile } from '../lib/data/fetch.js';
+import {
+  checkUrl,
+  downloadFiles,
+  networkErrorMessage,
+  type DownloadOptions,
+  type RemoteFile,
+} from '../lib/data/fetch.js';
 import { ConfigError, DataError } from '../lib/core/errors.js';
 import { folderFiles, tempDir } from './fixtures/idx-fixtures.js';
 
@@ -23,7 +29,10 @@ const FILES = folderFiles({
   w: 28,
   gzip: true,
 });
-const REMOTE: RemoteFile[] = Object.entries(FILES).map(([name, bytes]) => ({ name, md5: md5(bytes) }));
+const REMOTE: RemoteFile[] = Object.entries(FILES).map(([name, bytes]) => ({
+  name,
+  md5: md5(bytes),
+}));
 const BIG = 'train-images-idx3-ubyte.gz';
 
 /** How the server treats a path; set per test. */
@@ -81,13 +90,18 @@ class FixtureServer {
       return;
     }
     const chunk = body.subarray(start);
-    const headers: Record<string, string | number> = { 'content-length': chunk.length, 'accept-ranges': 'bytes' };
+    const headers: Record<string, string | number> = {
+      'content-length': chunk.length,
+      'accept-ranges': 'bytes',
+    };
     if (start > 0) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
     res.writeHead(start > 0 ? 206 : 200, headers);
     if (b.truncate && b.truncate > 0) {
       b.truncate--;
       // Flush half the body, then drop the socket: the client sees a short transfer.
-      res.write(chunk.subarray(0, chunk.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
+      res.write(chunk.subarray(0, chunk.length >> 1), () =>
+        setTimeout(() => res.socket?.destroy(), 20),
+      );
       return;
     }
     res.end(chunk);
@@ -106,7 +120,11 @@ function sink(): { stream: Writable; lines: () => string[] } {
   return { stream, lines: () => text.split('\n').filter(Boolean) };
 }
 
-async function rejectsData(fn: () => Promise<unknown>, code: string, ...snippets: string[]): Promise<void> {
+async function rejectsData(
+  fn: () => Promise<unknown>,
+  code: string,
+  ...snippets: string[]
+): Promise<void> {
   await assert.rejects(fn, (err: unknown) => {
     assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
     assert.equal(err.code, code, err.message);
@@ -145,34 +163,56 @@ describe('downloadFiles over loopback HTTP', () => {
     ...extra,
   });
 
-  const bigOnly = (md5sum = REMOTE.find((f) => f.name === BIG)!.md5): RemoteFile[] => [{ name: BIG, md5: md5sum }];
+  const bigOnly = (md5sum = REMOTE.find((f) => f.name === BIG)!.md5): RemoteFile[] => [
+    { name: BIG, md5: md5sum },
+  ];
 
   it('downloads and verifies all four files, logs one line per file, then loads them as idx-dir', async () => {
     const out = sink();
     const results = await downloadFiles(opts({ progress: out.stream }));
-    assert.deepEqual(results.map((r) => r.status), ['downloaded', 'downloaded', 'downloaded', 'downloaded']);
-    for (const [name, bytes] of Object.entries(FILES)) assert.deepEqual(await readFile(join(dir, name)), bytes);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['downloaded', 'downloaded', 'downloaded', 'downloaded'],
+    );
+    for (const [name, bytes] of Object.entries(FILES))
+      assert.deepEqual(await readFile(join(dir, name)), bytes);
     assert.deepEqual((await readdir(dir)).sort(), Object.keys(FILES).sort()); // no .part left behind
     assert.equal(out.lines().length, 4);
     assert.ok(out.lines().every((l) => l.includes('MD5 ok') && !l.includes('\r')));
     const ds = await loadDataset({ dataset: 'idx-dir', dataDir: dir, validationSize: 4 });
-    assert.deepEqual([ds.train.count, ds.validation.count, ds.test.count, ds.height, ds.width], [16, 4, 6, 28, 28]);
+    assert.deepEqual(
+      [ds.train.count, ds.validation.count, ds.test.count, ds.height, ds.width],
+      [16, 4, 6, 28, 28],
+    );
 
     srv.hits = [];
     const again = await downloadFiles(opts());
-    assert.deepEqual(again.map((r) => r.status), ['present', 'present', 'present', 'present']);
+    assert.deepEqual(
+      again.map((r) => r.status),
+      ['present', 'present', 'present', 'present'],
+    );
     assert.equal(srv.hits.length, 0);
   });
 
   it('a checksum mismatch deletes the part file, keeps no final file and says both sums', async () => {
     const wrong = md5(Buffer.from('something else'));
-    await rejectsData(() => downloadFiles(opts({ files: bigOnly(wrong) })), 'fetch-checksum', wrong, REMOTE.find((f) => f.name === BIG)!.md5);
+    await rejectsData(
+      () => downloadFiles(opts({ files: bigOnly(wrong) })),
+      'fetch-checksum',
+      wrong,
+      REMOTE.find((f) => f.name === BIG)!.md5,
+    );
     assert.deepEqual(await readdir(dir), []);
   });
 
   it('a transfer cut short every time fails after the retries, keeping only NAME.part', async () => {
     srv.behaviour.set(`/files/${BIG}`, { truncate: Infinity, noRange: true });
-    await rejectsData(() => downloadFiles(opts({ files: bigOnly(), retries: 1 })), 'fetch-truncated', 'interrupted', 'run the command again');
+    await rejectsData(
+      () => downloadFiles(opts({ files: bigOnly(), retries: 1 })),
+      'fetch-truncated',
+      'interrupted',
+      'run the command again',
+    );
     assert.equal(srv.hits.length, 2);
     assert.deepEqual(await readdir(dir), [`${BIG}.part`]);
     const part = await readFile(join(dir, `${BIG}.part`));
@@ -181,11 +221,17 @@ describe('downloadFiles over loopback HTTP', () => {
 
   it('resumes an interrupted download with a Range request', async () => {
     srv.behaviour.set(`/files/${BIG}`, { truncate: 1 });
-    await rejectsData(() => downloadFiles(opts({ files: bigOnly(), retries: 0 })), 'fetch-truncated');
+    await rejectsData(
+      () => downloadFiles(opts({ files: bigOnly(), retries: 0 })),
+      'fetch-truncated',
+    );
     const have = (await readFile(join(dir, `${BIG}.part`))).length;
     const results = await downloadFiles(opts({ files: bigOnly() }));
     assert.equal(results[0].status, 'downloaded');
-    assert.deepEqual(srv.hits.map((h) => h.range), [undefined, `bytes=${have}-`]);
+    assert.deepEqual(
+      srv.hits.map((h) => h.range),
+      [undefined, `bytes=${have}-`],
+    );
     assert.deepEqual(await readFile(join(dir, BIG)), FILES[BIG]);
     assert.deepEqual(await readdir(dir), [BIG]);
   });
@@ -215,25 +261,47 @@ describe('downloadFiles over loopback HTTP', () => {
 
   it('reports an HTTP 500 with the status and leaves nothing behind', async () => {
     srv.behaviour.set(`/files/${BIG}`, { status: 500 });
-    await rejectsData(() => downloadFiles(opts({ files: bigOnly() })), 'fetch-http', 'HTTP 500', BIG);
+    await rejectsData(
+      () => downloadFiles(opts({ files: bigOnly() })),
+      'fetch-http',
+      'HTTP 500',
+      BIG,
+    );
     assert.deepEqual(await readdir(dir), []);
   });
 
   it('follows redirects, but a bounded number, and never to plain http elsewhere', async () => {
     srv.behaviour.set('/old/' + BIG, { redirect: `/files/${BIG}` });
     await downloadFiles(opts({ baseUrl: `${srv.base}/old`, files: bigOnly() }));
-    assert.deepEqual(srv.hits.map((h) => h.path), [`/old/${BIG}`, `/files/${BIG}`]);
+    assert.deepEqual(
+      srv.hits.map((h) => h.path),
+      [`/old/${BIG}`, `/files/${BIG}`],
+    );
     assert.deepEqual(await readFile(join(dir, BIG)), FILES[BIG]);
 
     srv.behaviour.set('/loop/' + BIG, { redirect: `/loop/${BIG}` });
     // Fresh folders below: the file is already present in `dir` and would not be requested again.
     const loopDir = join(dir, 'loop');
-    await rejectsData(() => downloadFiles(opts({ baseUrl: `${srv.base}/loop/`, dir: loopDir, files: bigOnly(), maxRedirects: 3 })), 'fetch-redirects', 'more than 3');
+    await rejectsData(
+      () =>
+        downloadFiles(
+          opts({ baseUrl: `${srv.base}/loop/`, dir: loopDir, files: bigOnly(), maxRedirects: 3 }),
+        ),
+      'fetch-redirects',
+      'more than 3',
+    );
 
     // Refused before any request is made: nothing leaves 127.0.0.1.
     srv.behaviour.set('/away/' + BIG, { redirect: `http://example.com/${BIG}` });
     srv.hits = [];
-    await rejectsData(() => downloadFiles(opts({ baseUrl: `${srv.base}/away/`, dir: join(dir, 'away'), files: bigOnly() })), 'fetch-insecure', 'http://example.com');
+    await rejectsData(
+      () =>
+        downloadFiles(
+          opts({ baseUrl: `${srv.base}/away/`, dir: join(dir, 'away'), files: bigOnly() }),
+        ),
+      'fetch-insecure',
+      'http://example.com',
+    );
     assert.equal(srv.hits.length, 1);
   });
 
@@ -242,7 +310,12 @@ describe('downloadFiles over loopback HTTP', () => {
     await new Promise<void>((ok) => closed.listen(0, '127.0.0.1', ok));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((ok) => closed.close(ok));
-    await rejectsData(() => downloadFiles(opts({ baseUrl: `http://127.0.0.1:${port}/`, files: bigOnly() })), 'fetch-unreachable', `could not reach 127.0.0.1:${port}`, '(offline?)');
+    await rejectsData(
+      () => downloadFiles(opts({ baseUrl: `http://127.0.0.1:${port}/`, files: bigOnly() })),
+      'fetch-unreachable',
+      `could not reach 127.0.0.1:${port}`,
+      '(offline?)',
+    );
     assert.ok(!existsSync(join(dir, BIG)));
   });
 });
@@ -255,7 +328,13 @@ describe('progress and proxies', () => {
     try {
       const out = sink();
       const tty = Object.assign(out.stream, { isTTY: true });
-      await downloadFiles({ baseUrl: `${srv.base}/files/`, dir, files: REMOTE.slice(0, 1), allowInsecureLoopback: true, progress: tty });
+      await downloadFiles({
+        baseUrl: `${srv.base}/files/`,
+        dir,
+        files: REMOTE.slice(0, 1),
+        allowInsecureLoopback: true,
+        progress: tty,
+      });
       const text = out.lines().join('\n');
       assert.match(text, /\r[\w.-]+: \d+\.\d \/ \d+\.\d MB 100%/);
     } finally {
@@ -276,9 +355,25 @@ describe('progress and proxies', () => {
     const saved = { ...process.env };
     const { dir, cleanup } = await tempDir('fetch-proxy-');
     try {
-      for (const k of ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']) delete process.env[k];
+      for (const k of [
+        'HTTPS_PROXY',
+        'https_proxy',
+        'HTTP_PROXY',
+        'http_proxy',
+        'NO_PROXY',
+        'no_proxy',
+      ])
+        delete process.env[k];
       process.env.https_proxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-      await assert.rejects(downloadFiles({ baseUrl: 'https://datasets.example.invalid/f/', dir, files: REMOTE.slice(0, 1), progress: sink().stream }), DataError);
+      await assert.rejects(
+        downloadFiles({
+          baseUrl: 'https://datasets.example.invalid/f/',
+          dir,
+          files: REMOTE.slice(0, 1),
+          progress: sink().stream,
+        }),
+        DataError,
+      );
       assert.deepEqual(connects, ['datasets.example.invalid:443']);
     } finally {
       process.env = saved;
@@ -294,13 +389,29 @@ describe('URL policy and messages', () => {
     assert.equal(checkUrl('https://example.com/x/').host, 'example.com');
     assert.equal(checkUrl('http://127.0.0.1:9/', true).port, '9');
     assert.equal(checkUrl('http://localhost/', true).hostname, 'localhost');
-    for (const [url, allow] of [['http://127.0.0.1/', false], ['http://example.com/', true], ['ftp://127.0.0.1/', true], ['not a url', true]] as const) {
-      assert.throws(() => checkUrl(url, allow), (e: unknown) => e instanceof ConfigError && /https:\/\//.test(e.message), url);
+    for (const [url, allow] of [
+      ['http://127.0.0.1/', false],
+      ['http://example.com/', true],
+      ['ftp://127.0.0.1/', true],
+      ['not a url', true],
+    ] as const) {
+      assert.throws(
+        () => checkUrl(url, allow),
+        (e: unknown) => e instanceof ConfigError && /https:\/\//.test(e.message),
+        url,
+      );
     }
   });
 
   it('refuses a plain-http base URL before downloading anything', async () => {
-    await assert.rejects(downloadFiles({ baseUrl: 'http://127.0.0.1:1/', dir: '/nonexistent-never-created', files: REMOTE }), ConfigError);
+    await assert.rejects(
+      downloadFiles({
+        baseUrl: 'http://127.0.0.1:1/',
+        dir: '/nonexistent-never-created',
+        files: REMOTE,
+      }),
+      ConfigError,
+    );
     assert.ok(!existsSync('/nonexistent-never-created'));
   });
 
@@ -308,6 +419,9 @@ describe('URL policy and messages', () => {
     const err = Object.assign(new TypeError('fetch failed'), {
       cause: Object.assign(new Error('getaddrinfo ENOTFOUND example.org'), { code: 'ENOTFOUND' }),
     });
-    assert.equal(networkErrorMessage('example.org', err), 'could not reach example.org: getaddrinfo ENOTFOUND example.org (offline?)');
+    assert.equal(
+      networkErrorMessage('example.org', err),
+      'could not reach example.org: getaddrinfo ENOTFOUND example.org (offline?)',
+    );
   });
 });

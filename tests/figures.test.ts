@@ -3,10 +3,29 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
 import { ConfigError } from '../lib/core/errors.js';
-import { confidentMistakes, confusionMatrix, perClassScores, type Predictions } from '../lib/ml/evaluate.js';
-import { classMeanImages, farthestFromClassMean, pixelStats, predictionCaption } from '../lib/notebook/explore.js';
+import {
+  confidentMistakes,
+  confusionMatrix,
+  perClassScores,
+  type Predictions,
+} from '../lib/ml/evaluate.js';
+import {
+  classMeanImages,
+  farthestFromClassMean,
+  pixelStats,
+  predictionCaption,
+} from '../lib/notebook/explore.js';
 import { weightImages } from '../lib/viz/weight-images.js';
-import { accuracyCurves, classBalanceChart, confusionFigure, lossCurves, perClassChart, pixelHistogram, probabilityChart, weightHistogram } from '../lib/viz/figures.js';
+import {
+  accuracyCurves,
+  classBalanceChart,
+  confusionFigure,
+  lossCurves,
+  perClassChart,
+  pixelHistogram,
+  probabilityChart,
+  weightHistogram,
+} from '../lib/viz/figures.js';
 import type { EpochMetrics } from '../lib/ml/train.js';
 import { head, quickMnist } from './helpers.js';
 
@@ -20,7 +39,14 @@ function history(epochs: number, withEval = true): EpochMetrics[] {
     epoch: i + 1,
     loss: 0.5 / (i + 1),
     accuracy: 0.9 + i / 100,
-    ...(withEval ? { valLoss: 0.4 / (i + 1), valAccuracy: 0.92 + i / 100, testLoss: 0.45 / (i + 1), testAccuracy: 0.91 + i / 100 } : {}),
+    ...(withEval
+      ? {
+          valLoss: 0.4 / (i + 1),
+          valAccuracy: 0.92 + i / 100,
+          testLoss: 0.45 / (i + 1),
+          testAccuracy: 0.91 + i / 100,
+        }
+      : {}),
     seconds: 5,
     evalSeconds: 1,
     samplesPerSecond: 11000,
@@ -31,21 +57,37 @@ describe('learning curves', () => {
   it('draw train, validation and test per epoch with the values of the history', () => {
     const h = history(3);
     const loss = lossCurves(h);
-    assert.deepEqual(loss.data.map((t) => t.name), ['train', 'validation', 'test']);
-    assert.deepEqual(loss.data[0].y, h.map((m) => m.loss));
-    assert.deepEqual(loss.data[1].y, h.map((m) => m.valLoss));
+    assert.deepEqual(
+      loss.data.map((t) => t.name),
+      ['train', 'validation', 'test'],
+    );
+    assert.deepEqual(
+      loss.data[0].y,
+      h.map((m) => m.loss),
+    );
+    assert.deepEqual(
+      loss.data[1].y,
+      h.map((m) => m.valLoss),
+    );
     assert.deepEqual(loss.data[2].x, [1, 2, 3]);
     const acc = accuracyCurves(h);
-    assert.deepEqual(acc.data[2].y, h.map((m) => m.testAccuracy));
+    assert.deepEqual(
+      acc.data[2].y,
+      h.map((m) => m.testAccuracy),
+    );
   });
 
   it('mark only the reference epochs the run reached, and leave out splits that were not evaluated', () => {
-    const refs = (fig: ReturnType<typeof accuracyCurves>) => fig.data.find((t) => t.name === 'reference');
+    const refs = (fig: ReturnType<typeof accuracyCurves>) =>
+      fig.data.find((t) => t.name === 'reference');
     assert.deepEqual(refs(accuracyCurves(history(10)))?.x, [1, 5, 10]);
     assert.deepEqual(refs(accuracyCurves(history(10)))?.y, [0.923, 0.971, 0.982]);
     assert.deepEqual(refs(accuracyCurves(history(2)))?.x, [1]);
     const trainOnly = lossCurves(history(2, false));
-    assert.deepEqual(trainOnly.data.map((t) => t.name), ['train']);
+    assert.deepEqual(
+      trainOnly.data.map((t) => t.name),
+      ['train'],
+    );
     assert.throws(() => lossCurves([]), ConfigError);
   });
 });
@@ -67,13 +109,19 @@ describe('class balance and pixel histograms on real digits', () => {
     const raw = pixelHistogram(images, 255);
     const counts = raw.data[0].y as number[];
     assert.equal(counts.length, 64);
-    assert.equal(counts.reduce((a, b) => a + b, 0), images.length);
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      images.length,
+    );
     const low = images.filter((v) => Math.round(v * 255) < 4).length;
     assert.equal(counts[0], low);
     const top = images.filter((v) => Math.round(v * 255) >= 252).length;
     assert.equal(counts[63], top);
     const scaled = pixelHistogram(images, 1);
-    assert.equal((scaled.data[0].y as number[]).reduce((a, b) => a + b, 0), images.length);
+    assert.equal(
+      (scaled.data[0].y as number[]).reduce((a, b) => a + b, 0),
+      images.length,
+    );
     assert.equal(raw.layout.yaxis && (raw.layout.yaxis as { type?: string }).type, 'log');
   });
 
@@ -119,10 +167,21 @@ describe('class means and outliers', () => {
     for (let c = 0; c < 10; c++) {
       const dist = [...split.labels.keys()]
         .filter((i) => split.labels[i] === c)
-        .map((i) => ({ i, d: Math.hypot(...Array.from({ length: 784 }, (_, j) => split.images[i * 784 + j] - means[c * 784 + j])) }))
+        .map((i) => ({
+          i,
+          d: Math.hypot(
+            ...Array.from(
+              { length: 784 },
+              (_, j) => split.images[i * 784 + j] - means[c * 784 + j],
+            ),
+          ),
+        }))
         .sort((a, b) => b.d - a.d);
       const mine = odd.filter((o) => o.label === c);
-      assert.deepEqual(mine.map((o) => o.index), dist.slice(0, 2).map((x) => x.i));
+      assert.deepEqual(
+        mine.map((o) => o.index),
+        dist.slice(0, 2).map((x) => x.i),
+      );
       assert.ok(Math.abs(mine[0].distance - dist[0].d) < 1e-4);
     }
     assert.throws(() => farthestFromClassMean(split, means.subarray(0, 784), 10, 1), ConfigError);
@@ -136,7 +195,10 @@ describe('weights and predictions', () => {
     const img = weightImages(kernel, 3, 2, [1, 0]);
     assert.deepEqual(Array.from(img), [0, 0.625, 1, 0.75, 0.5, 0.25]);
     assert.throws(() => weightImages(kernel, 3, 2, [2]), ConfigError);
-    assert.equal(weightHistogram(kernel, 'w').data[0].y!.reduce((a, b) => (a as number) + (b as number), 0), 6);
+    assert.equal(
+      weightHistogram(kernel, 'w').data[0].y!.reduce((a, b) => (a as number) + (b as number), 0),
+      6,
+    );
   });
 
   const p: Predictions = {
@@ -162,10 +224,19 @@ describe('weights and predictions', () => {
     assert.match(fig.layout.title.text, /50\.00%/);
     const scores = perClassScores(confusionMatrix(p), ['a', 'b', 'c']);
     const bars = perClassChart(scores);
-    assert.deepEqual(bars.data.map((t) => t.name), ['precision', 'recall', 'F1']);
-    assert.deepEqual(bars.data[1].y, scores.map((s) => s.recall));
+    assert.deepEqual(
+      bars.data.map((t) => t.name),
+      ['precision', 'recall', 'F1'],
+    );
+    assert.deepEqual(
+      bars.data[1].y,
+      scores.map((s) => s.recall),
+    );
     const probs = probabilityChart(p, [1, 2], ['a', 'b', 'c']);
-    assert.deepEqual(probs.data[0].y, [0.10000000149011612, 0.30000001192092896, 0.6000000238418579]);
+    assert.deepEqual(
+      probs.data[0].y,
+      [0.10000000149011612, 0.30000001192092896, 0.6000000238418579],
+    );
     assert.match(String(probs.data[1].name), /#2 \(a b\)/);
   });
 });

@@ -8,26 +8,35 @@ import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
 
 // _FusedMatMul reports 3-D shapes with a batch of 1 ([1, m, k]); the product is the same.
-const matrix = (shape: readonly number[]) => (shape.length === 3 && shape[0] === 1 ? shape.slice(1) : shape);
-const shapeKey = (a: readonly number[], b: readonly number[]) => `${matrix(a).join('x')}·${matrix(b).join('x')}`;
+const matrix = (shape: readonly number[]) =>
+  shape.length === 3 && shape[0] === 1 ? shape.slice(1) : shape;
+const shapeKey = (a: readonly number[], b: readonly number[]) =>
+  `${matrix(a).join('x')}·${matrix(b).join('x')}`;
 
 before(useWasm);
 
 describe('matmul floor', () => {
-  it("lists the same products as the matMul kernels of one real training step", async () => {
+  it('lists the same products as the matMul kernels of one real training step', async () => {
     const data = await quickMnist();
     for (const overrides of [{}, { hidden: [32] }, { hidden: [] as number[] }]) {
       const { model, config } = createMlp(overrides);
       const batch = 64;
       const info = await tf.profile(async () => {
-        await trainModel(model, config, { train: head(data.train, batch) }, { epochs: 1, batchSize: batch, evaluate: false });
+        await trainModel(
+          model,
+          config,
+          { train: head(data.train, batch) },
+          { epochs: 1, batchSize: batch, evaluate: false },
+        );
       });
       model.dispose();
       const ran = info.kernels
         .filter((k) => k.name === 'BatchMatMul' || k.name === '_FusedMatMul')
         .map((k) => shapeKey(k.inputShapes[0], k.inputShapes[1]))
         .sort();
-      const listed = stepProducts(config, batch).map((p) => shapeKey(p.a, p.b)).sort();
+      const listed = stepProducts(config, batch)
+        .map((p) => shapeKey(p.a, p.b))
+        .sort();
       assert.deepEqual(listed, ran, `hidden ${JSON.stringify(config.hidden)}`);
     }
   });

@@ -10,7 +10,12 @@ import { DataError } from '../lib/core/errors.js';
 import { idxBytes, imageBytes, imagesIdx, labelsIdx, tempDir } from './fixtures/idx-fixtures.js';
 
 /** Asserts that `fn` throws a DataError with this code whose message contains every snippet. */
-async function rejectsData(fn: () => unknown, code: string, file: string, ...snippets: string[]): Promise<void> {
+async function rejectsData(
+  fn: () => unknown,
+  code: string,
+  file: string,
+  ...snippets: string[]
+): Promise<void> {
   await assert.rejects(
     async () => fn(),
     (err: unknown) => {
@@ -45,46 +50,116 @@ describe('parseIdx', () => {
 
   it('checks the kind asked for', () => {
     assert.deepEqual(parseIdx(labelsIdx([1]), 'l', 'labels').dims, [1]);
-    assert.throws(() => parseIdx(labelsIdx([1]), 'l', 'images'), (e: DataError) => {
-      assert.equal(e.code, 'idx-magic');
-      assert.match(e.message, /found magic number 0x00000801, expected 0x00000803 \(images\)/);
-      return true;
-    });
+    assert.throws(
+      () => parseIdx(labelsIdx([1]), 'l', 'images'),
+      (e: DataError) => {
+        assert.equal(e.code, 'idx-magic');
+        assert.match(e.message, /found magic number 0x00000801, expected 0x00000803 \(images\)/);
+        return true;
+      },
+    );
   });
 
   it('rejects a wrong magic number, saying what was found and what was expected', async () => {
-    await rejectsData(() => parseIdx(idxBytes(0x802, [2, 2], [0, 0, 0, 0]), 'f'), 'idx-magic', 'f', '0x00000802', '0x00000801', '0x00000803');
-    await rejectsData(() => parseIdx(Buffer.from('PK\x03\x04zipfile'), 'f.zip'), 'idx-magic', 'f.zip', '0x504b0304');
+    await rejectsData(
+      () => parseIdx(idxBytes(0x802, [2, 2], [0, 0, 0, 0]), 'f'),
+      'idx-magic',
+      'f',
+      '0x00000802',
+      '0x00000801',
+      '0x00000803',
+    );
+    await rejectsData(
+      () => parseIdx(Buffer.from('PK\x03\x04zipfile'), 'f.zip'),
+      'idx-magic',
+      'f.zip',
+      '0x504b0304',
+    );
     // A float IDX (type 0x0d) is valid IDX but not what MNIST loaders accept.
-    await rejectsData(() => parseIdx(idxBytes(0xd01, [1], [0, 0, 0, 0]), 'f'), 'idx-magic', 'f', '0x00000d01');
+    await rejectsData(
+      () => parseIdx(idxBytes(0xd01, [1], [0, 0, 0, 0]), 'f'),
+      'idx-magic',
+      'f',
+      '0x00000d01',
+    );
   });
 
   it('rejects empty input, raw or gzip', async () => {
     await rejectsData(() => parseIdx(new Uint8Array(0), 'e'), 'idx-empty', 'e', '0 bytes');
-    await rejectsData(() => parseIdx(gzipSync(Buffer.alloc(0)), 'e.gz'), 'idx-empty', 'e.gz', '0 bytes');
+    await rejectsData(
+      () => parseIdx(gzipSync(Buffer.alloc(0)), 'e.gz'),
+      'idx-empty',
+      'e.gz',
+      '0 bytes',
+    );
   });
 
   it('rejects a truncated header', async () => {
-    await rejectsData(() => parseIdx(Uint8Array.of(0, 0, 8), 'h'), 'idx-truncated', 'h', '3 bytes', 'at least 4');
+    await rejectsData(
+      () => parseIdx(Uint8Array.of(0, 0, 8), 'h'),
+      'idx-truncated',
+      'h',
+      '3 bytes',
+      'at least 4',
+    );
     const cut = imagesIdx(1, 2, 2).subarray(0, 10); // magic + 1.5 of 3 dims
-    await rejectsData(() => parseIdx(cut, 'h'), 'idx-truncated', 'h', '10 bytes', 'expected 16', '3 dimension');
+    await rejectsData(
+      () => parseIdx(cut, 'h'),
+      'idx-truncated',
+      'h',
+      '10 bytes',
+      'expected 16',
+      '3 dimension',
+    );
   });
 
   it('rejects a truncated body with expected vs actual byte counts', async () => {
     const full = imagesIdx(3, 4, 5);
-    await rejectsData(() => parseIdx(full.subarray(0, full.length - 7), 'b'), 'idx-truncated', 'b', '3×4×5', '60 bytes', 'found 53');
-    await rejectsData(() => parseIdx(idxBytes(0x801, [10], [1, 2, 3]), 'b'), 'idx-truncated', 'b', 'need 10 bytes', 'found 3');
+    await rejectsData(
+      () => parseIdx(full.subarray(0, full.length - 7), 'b'),
+      'idx-truncated',
+      'b',
+      '3×4×5',
+      '60 bytes',
+      'found 53',
+    );
+    await rejectsData(
+      () => parseIdx(idxBytes(0x801, [10], [1, 2, 3]), 'b'),
+      'idx-truncated',
+      'b',
+      'need 10 bytes',
+      'found 3',
+    );
   });
 
   it('rejects trailing bytes', async () => {
     const bytes = Buffer.concat([labelsIdx([1, 2]), Buffer.from([0, 0, 0])]);
-    await rejectsData(() => parseIdx(bytes, 't'), 'idx-size', 't', 'need 2 bytes', 'found 5', '3 trailing bytes');
+    await rejectsData(
+      () => parseIdx(bytes, 't'),
+      'idx-size',
+      't',
+      'need 2 bytes',
+      'found 5',
+      '3 trailing bytes',
+    );
   });
 
   it('rejects a .gz name that is not gzip, and corrupt gzip', async () => {
-    await rejectsData(() => parseIdx(labelsIdx([1]), 'x.gz'), 'idx-gzip', 'x.gz', 'not gzip', '00 00', '1f 8b');
+    await rejectsData(
+      () => parseIdx(labelsIdx([1]), 'x.gz'),
+      'idx-gzip',
+      'x.gz',
+      'not gzip',
+      '00 00',
+      '1f 8b',
+    );
     const gz = gzipSync(imagesIdx(50, 28, 28));
-    await rejectsData(() => parseIdx(gz.subarray(0, gz.length >> 1), 'cut.gz'), 'idx-gzip', 'cut.gz', 'corrupt or incomplete');
+    await rejectsData(
+      () => parseIdx(gz.subarray(0, gz.length >> 1), 'cut.gz'),
+      'idx-gzip',
+      'cut.gz',
+      'corrupt or incomplete',
+    );
     const flipped = Buffer.from(gz);
     flipped[20] ^= 0xff;
     flipped[21] ^= 0xff;

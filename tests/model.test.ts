@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../lib/core/errors.js';
-import { createMlp, denseVariables, MODEL_OF_RECORD, resolveConfig, summarize } from '../lib/ml/model.js';
+import {
+  createMlp,
+  denseVariables,
+  MODEL_OF_RECORD,
+  resolveConfig,
+  summarize,
+} from '../lib/ml/model.js';
 import { useWasm } from './helpers.js';
 
 before(useWasm);
@@ -13,13 +19,16 @@ describe('createMlp', () => {
     const { model, config } = createMlp();
     const s = summarize(model);
     assert.equal(s.totalParams, 235_146);
-    assert.deepEqual(s.layers.map((l) => [l.name, l.type, l.params]), [
-      ['hidden1', 'Dense', 784 * 256 + 256],
-      ['dropout1', 'Dropout', 0],
-      ['hidden2', 'Dense', 256 * 128 + 128],
-      ['dropout2', 'Dropout', 0],
-      ['output', 'Dense', 128 * 10 + 10],
-    ]);
+    assert.deepEqual(
+      s.layers.map((l) => [l.name, l.type, l.params]),
+      [
+        ['hidden1', 'Dense', 784 * 256 + 256],
+        ['dropout1', 'Dropout', 0],
+        ['hidden2', 'Dense', 256 * 128 + 128],
+        ['dropout2', 'Dropout', 0],
+        ['output', 'Dense', 128 * 10 + 10],
+      ],
+    );
     assert.deepEqual(model.outputs[0].shape, [null, 10]);
     assert.equal(config.learningRate, 0.001);
     assert.equal(config.l2, 1e-4);
@@ -48,7 +57,9 @@ describe('createMlp', () => {
 
   it('predictions of the untrained network sum to 1 per row', () => {
     const { model } = createMlp();
-    const p = tf.tidy(() => (model.predict(tf.ones([3, 784])) as tf.Tensor).sum(1).arraySync() as number[]);
+    const p = tf.tidy(
+      () => (model.predict(tf.ones([3, 784])) as tf.Tensor).sum(1).arraySync() as number[],
+    );
     p.forEach((s) => assert.ok(Math.abs(s - 1) < 1e-5));
     model.dispose();
   });
@@ -59,12 +70,19 @@ describe('createMlp', () => {
       [{ dropout: -0.1 }, /dropout/],
       [{ learningRate: 0 }, /learningRate: must be > 0/],
       [{ hidden: [256, 0] }, /hidden: must be a list of positive integers/],
-      [{ activation: 'softplus' as never }, /unknown activation "softplus"; expected one of relu, sigmoid/],
+      [
+        { activation: 'softplus' as never },
+        /unknown activation "softplus"; expected one of relu, sigmoid/,
+      ],
       [{ l2: -1 }, /l2/],
       [{ seed: 1.5 }, /seed/],
     ];
     for (const [config, pattern] of cases) {
-      assert.throws(() => resolveConfig(config), (e: unknown) => e instanceof ConfigError && pattern.test(e.message), JSON.stringify(config));
+      assert.throws(
+        () => resolveConfig(config),
+        (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
+        JSON.stringify(config),
+      );
     }
   });
 });

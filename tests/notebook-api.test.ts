@@ -50,7 +50,11 @@ describe('the notebooks call only what lib/index.ts exports', () => {
   for (const file of files) {
     it(path.relative(root, file), () => {
       const missing = [...kitNames(file)].filter((n) => !(n in kit) && !types.has(n));
-      assert.deepEqual(missing, [], `${path.relative(root, file)} uses kit.${missing.join(', kit.')}, which lib/index.ts does not export`);
+      assert.deepEqual(
+        missing,
+        [],
+        `${path.relative(root, file)} uses kit.${missing.join(', kit.')}, which lib/index.ts does not export`,
+      );
     });
   }
 });

@@ -43,13 +43,14 @@ function runCli(
       whenStderr.then(child.pid!, stderr);
     }
   });
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
 }
 
 function sha256(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
-
 
 /** Every entry under `dir`, relative, so a test can assert that no temporary file was left behind. */
 function listTree(dir: string): string[] {
@@ -77,7 +78,8 @@ describe('npm run notebooks', () => {
 
   after(() => {
     // The fixtures are inputs only: no run may have rewritten them.
-    for (const [f, hash] of fixtureHashes) assert.equal(sha256(path.join(fixtures, f)), hash, `fixture ${f} was modified`);
+    for (const [f, hash] of fixtureHashes)
+      assert.equal(sha256(path.join(fixtures, f)), hash, `fixture ${f} was modified`);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -90,162 +92,286 @@ describe('npm run notebooks', () => {
     return { dir, nb, figures: path.join(dir, 'figures') };
   }
 
-  test('runs a notebook in place: stdout, display_data, figures swapped in, stable JSON', testTimeout, async () => {
-    const ws = workspace('pass', ['display.ipynb']);
-    fs.mkdirSync(path.join(ws.figures, 'display'), { recursive: true });
-    fs.writeFileSync(path.join(ws.figures, 'display', 'stale.png'), 'from an older run');
-    const file = path.join(ws.nb, 'display.ipynb');
+  test(
+    'runs a notebook in place: stdout, display_data, figures swapped in, stable JSON',
+    testTimeout,
+    async () => {
+      const ws = workspace('pass', ['display.ipynb']);
+      fs.mkdirSync(path.join(ws.figures, 'display'), { recursive: true });
+      fs.writeFileSync(path.join(ws.figures, 'display', 'stale.png'), 'from an older run');
+      const file = path.join(ws.nb, 'display.ipynb');
 
-    const r = await runCli(['--figures-dir', ws.figures, file]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /\n1 passed, 0 failed\n$/);
-    assert.match(r.stdout, /display\.ipynb\s+passed\s+[\d.]+\s+1\n/);
-    assert.match(r.stderr, /\[display\] cell 5\/5 ok/);
-
-    const text = fs.readFileSync(file, 'utf8');
-    assert.equal(text, JSON.stringify(JSON.parse(text), null, 1) + '\n', 'notebook JSON is not in nbformat stable form');
-    const code = readCells(file).filter((c) => c.cell_type === 'code');
-    const streams = code.map((c) => (c.outputs ?? []).filter((o) => o.output_type === 'stream').map((o) => joined(o.text)).join(''));
-    assert.equal(streams[0], 'hello from tslab\n');
-    assert.deepEqual(JSON.parse(streams[1]), { static: '1', notebook: 'display', quick: 'unset', cwd: 'nb' });
-    assert.equal(streams[4], '42\n', 'the last expression value prints as stdout');
-    const display = code[2].outputs?.find((o) => o.output_type === 'display_data');
-    const png = Buffer.from(joined(display?.data?.['image/png']), 'base64');
-    assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
-    for (const c of code) assert.equal(c.metadata.execution, undefined, 'per-run timing metadata was kept');
-
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js']);
-    assert.deepEqual(fs.readFileSync(path.join(ws.figures, 'display', 'tiny.png')), png);
-    // The figure page loads the one shared plotly.js beside the notebook folders instead of carrying its own.
-    const page = fs.readFileSync(path.join(ws.figures, 'display', 'tiny.html'), 'utf8');
-    assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
-    assert.match(fs.readFileSync(path.join(ws.figures, 'plotly.min.js'), 'utf8').slice(0, 100), /plotly\.js v4\./);
-    assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
-  });
-
-  test('--out-dir leaves the source alone and writes identical bytes on every run', testTimeout, async () => {
-    const ws = workspace('outdir', []);
-    const source = path.join(fixtures, 'display.ipynb');
-    const outs = [path.join(ws.dir, 'out1'), path.join(ws.dir, 'out2')];
-    for (const out of outs) {
-      // With --quick too: an explicit --out-dir wins over the quick run's scratch folder.
-      const r = await runCli(['--quick', '--out-dir', out, source]);
+      const r = await runCli(['--figures-dir', ws.figures, file]);
       assert.equal(r.code, 0, r.stderr);
-    }
-    const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, 'display.ipynb')));
-    assert.ok(a.equals(b), 'two runs of the same notebook differ');
-    // The fixture has no cell ids: the runner must add stable ones, not nbformat's random ones.
-    for (const c of readCells(path.join(outs[0], 'display.ipynb'))) assert.match(c.id ?? '', /^[0-9a-f]{8}$/);
-    assert.notEqual(sha256(path.join(outs[0], 'display.ipynb')), fixtureHashes.get('display.ipynb'));
-    assert.ok(fs.existsSync(path.join(outs[0], 'figures', 'display', 'tiny.png')));
-    const env = readCells(path.join(outs[0], 'display.ipynb')).filter((c) => c.cell_type === 'code')[1];
-    assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, '1', 'MNIST_NB_QUICK=1 did not reach the kernel');
-  });
+      assert.match(r.stdout, /\n1 passed, 0 failed\n$/);
+      assert.match(r.stdout, /display\.ipynb\s+passed\s+[\d.]+\s+1\n/);
+      assert.match(r.stderr, /\[display\] cell 5\/5 ok/);
 
-  test('--quick without --out-dir writes to test-output/quick/, never over the notebook it runs', testTimeout, async () => {
-    const ws = workspace('quick', ['display.ipynb']);
-    const file = path.join(ws.nb, 'display.ipynb');
-    const before = sha256(file);
-    const scratch = path.join(root, 'test-output', 'quick');
-    fs.rmSync(path.join(scratch, 'display.ipynb'), { force: true });
-    fs.rmSync(path.join(scratch, 'figures', 'display'), { recursive: true, force: true });
-    const r = await runCli(['--quick', file]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /quick run: writing notebooks and figures to .*test-output\/quick\//);
-    assert.equal(sha256(file), before, 'the quick run rewrote the notebook it ran');
-    assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
-    assert.equal(fs.existsSync(ws.figures), false, 'figures were written beside the source');
-    const env = readCells(path.join(scratch, 'display.ipynb')).filter((c) => c.cell_type === 'code')[1];
-    assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, '1');
-    assert.ok(fs.existsSync(path.join(scratch, 'figures', 'display', 'tiny.png')));
-  });
+      const text = fs.readFileSync(file, 'utf8');
+      assert.equal(
+        text,
+        JSON.stringify(JSON.parse(text), null, 1) + '\n',
+        'notebook JSON is not in nbformat stable form',
+      );
+      const code = readCells(file).filter((c) => c.cell_type === 'code');
+      const streams = code.map((c) =>
+        (c.outputs ?? [])
+          .filter((o) => o.output_type === 'stream')
+          .map((o) => joined(o.text))
+          .join(''),
+      );
+      assert.equal(streams[0], 'hello from tslab\n');
+      assert.deepEqual(JSON.parse(streams[1]), {
+        static: '1',
+        notebook: 'display',
+        quick: 'unset',
+        cwd: 'nb',
+      });
+      assert.equal(streams[4], '42\n', 'the last expression value prints as stdout');
+      const display = code[2].outputs?.find((o) => o.output_type === 'display_data');
+      const png = Buffer.from(joined(display?.data?.['image/png']), 'base64');
+      assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
+      for (const c of code)
+        assert.equal(c.metadata.execution, undefined, 'per-run timing metadata was kept');
 
-  test('a throwing cell fails the run with its source and real error text; nothing is replaced', testTimeout, async () => {
-    const ws = workspace('throws', ['throws.ipynb', 'display.ipynb']);
-    fs.mkdirSync(path.join(ws.figures, 'throws'), { recursive: true });
-    fs.writeFileSync(path.join(ws.figures, 'throws', 'old.png'), 'committed figure');
-    const failing = path.join(ws.nb, 'throws.ipynb');
-    const before = fs.readFileSync(failing);
+      assert.deepEqual(listTree(ws.figures), [
+        'display',
+        path.join('display', 'tiny.html'),
+        path.join('display', 'tiny.png'),
+        'plotly.min.js',
+      ]);
+      assert.deepEqual(fs.readFileSync(path.join(ws.figures, 'display', 'tiny.png')), png);
+      // The figure page loads the one shared plotly.js beside the notebook folders instead of carrying its own.
+      const page = fs.readFileSync(path.join(ws.figures, 'display', 'tiny.html'), 'utf8');
+      assert.match(page, /<script src="\.\.\/plotly\.min\.js"><\/script>/);
+      assert.match(
+        fs.readFileSync(path.join(ws.figures, 'plotly.min.js'), 'utf8').slice(0, 100),
+        /plotly\.js v4\./,
+      );
+      assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
+    },
+  );
 
-    const r = await runCli(['--keep-going', '--figures-dir', ws.figures, failing, path.join(ws.nb, 'display.ipynb')]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /FAILED .*throws\.ipynb: code cell 2 of 3 \(cell index 1\)/);
-    assert.ok(r.stderr.includes('throw new Error(`deliberate failure: the answer is ${answer}`);'), 'cell source missing');
-    // "42" is computed by the cell, so this text can only come from the kernel's real error.
-    assert.ok(r.stderr.includes('Error: deliberate failure: the answer is 42'), r.stderr);
-    assert.match(r.stdout, /throws\.ipynb\s+failed/);
-    assert.match(r.stdout, /\n1 passed, 1 failed\n$/, '--keep-going should have run display.ipynb');
+  test(
+    '--out-dir leaves the source alone and writes identical bytes on every run',
+    testTimeout,
+    async () => {
+      const ws = workspace('outdir', []);
+      const source = path.join(fixtures, 'display.ipynb');
+      const outs = [path.join(ws.dir, 'out1'), path.join(ws.dir, 'out2')];
+      for (const out of outs) {
+        // With --quick too: an explicit --out-dir wins over the quick run's scratch folder.
+        const r = await runCli(['--quick', '--out-dir', out, source]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, 'display.ipynb')));
+      assert.ok(a.equals(b), 'two runs of the same notebook differ');
+      // The fixture has no cell ids: the runner must add stable ones, not nbformat's random ones.
+      for (const c of readCells(path.join(outs[0], 'display.ipynb')))
+        assert.match(c.id ?? '', /^[0-9a-f]{8}$/);
+      assert.notEqual(
+        sha256(path.join(outs[0], 'display.ipynb')),
+        fixtureHashes.get('display.ipynb'),
+      );
+      assert.ok(fs.existsSync(path.join(outs[0], 'figures', 'display', 'tiny.png')));
+      const env = readCells(path.join(outs[0], 'display.ipynb')).filter(
+        (c) => c.cell_type === 'code',
+      )[1];
+      assert.equal(
+        JSON.parse(joined(env.outputs?.[0].text)).quick,
+        '1',
+        'MNIST_NB_QUICK=1 did not reach the kernel',
+      );
+    },
+  );
 
-    assert.ok(fs.readFileSync(failing).equals(before), 'the failed notebook was rewritten');
-    assert.deepEqual(listTree(path.join(ws.figures, 'throws')), ['old.png']);
-    assert.equal(fs.readFileSync(path.join(ws.figures, 'throws', 'old.png'), 'utf8'), 'committed figure');
-    assert.deepEqual(listTree(ws.figures), ['display', path.join('display', 'tiny.html'), path.join('display', 'tiny.png'), 'plotly.min.js', 'throws', path.join('throws', 'old.png')]);
-    assert.deepEqual(listTree(ws.nb), ['display.ipynb', 'throws.ipynb']);
-  });
+  test(
+    '--quick without --out-dir writes to test-output/quick/, never over the notebook it runs',
+    testTimeout,
+    async () => {
+      const ws = workspace('quick', ['display.ipynb']);
+      const file = path.join(ws.nb, 'display.ipynb');
+      const before = sha256(file);
+      const scratch = path.join(root, 'test-output', 'quick');
+      fs.rmSync(path.join(scratch, 'display.ipynb'), { force: true });
+      fs.rmSync(path.join(scratch, 'figures', 'display'), { recursive: true, force: true });
+      const r = await runCli(['--quick', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /quick run: writing notebooks and figures to .*test-output\/quick\//);
+      assert.equal(sha256(file), before, 'the quick run rewrote the notebook it ran');
+      assert.deepEqual(listTree(ws.nb), ['display.ipynb']);
+      assert.equal(fs.existsSync(ws.figures), false, 'figures were written beside the source');
+      const env = readCells(path.join(scratch, 'display.ipynb')).filter(
+        (c) => c.cell_type === 'code',
+      )[1];
+      assert.equal(JSON.parse(joined(env.outputs?.[0].text)).quick, '1');
+      assert.ok(fs.existsSync(path.join(scratch, 'figures', 'display', 'tiny.png')));
+    },
+  );
 
-  test('a cell tslab aborts after an allowed error counts as failed; later notebooks are skipped', testTimeout, async () => {
-    const ws = workspace('abort', []);
-    // A stale kernel spec (as after moving the checkout) must be rewritten to this checkout's tslab.
-    const jupyterDir = path.join(ws.dir, 'jupyter');
-    const spec = path.join(jupyterDir, 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json');
-    fs.mkdirSync(path.dirname(spec), { recursive: true });
-    fs.writeFileSync(spec, JSON.stringify({ argv: ['/moved/away/tslab', 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript' }));
-    const out = path.join(ws.dir, 'out');
+  test(
+    'a throwing cell fails the run with its source and real error text; nothing is replaced',
+    testTimeout,
+    async () => {
+      const ws = workspace('throws', ['throws.ipynb', 'display.ipynb']);
+      fs.mkdirSync(path.join(ws.figures, 'throws'), { recursive: true });
+      fs.writeFileSync(path.join(ws.figures, 'throws', 'old.png'), 'committed figure');
+      const failing = path.join(ws.nb, 'throws.ipynb');
+      const before = fs.readFileSync(failing);
 
-    const r = await runCli(['--out-dir', out, path.join(fixtures, 'abort.ipynb'), path.join(fixtures, 'display.ipynb')], {
-      MNIST_NB_JUPYTER_DIR: jupyterDir,
-    });
-    assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /wrote the tslab kernel spec/);
-    assert.equal((JSON.parse(fs.readFileSync(spec, 'utf8')) as { argv: string[] }).argv[0], path.join(root, 'node_modules', '.bin', 'tslab'));
-    assert.match(r.stderr, /\[abort\] cell 1\/2 error-allowed/);
-    assert.match(r.stderr, /FAILED .*abort\.ipynb: code cell 2 of 2 \(cell index 1\): the kernel aborted the cell/);
-    assert.ok(r.stderr.includes("console.log('after the expected failure');"));
-    assert.match(r.stdout, /display\.ipynb\s+skipped/);
-    assert.match(r.stdout, /\n0 passed, 1 failed\n$/);
-    assert.deepEqual(listTree(out).filter((f) => f.endsWith('.ipynb') || f.includes('.tmp-')), []);
-  });
+      const r = await runCli([
+        '--keep-going',
+        '--figures-dir',
+        ws.figures,
+        failing,
+        path.join(ws.nb, 'display.ipynb'),
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /FAILED .*throws\.ipynb: code cell 2 of 3 \(cell index 1\)/);
+      assert.ok(
+        r.stderr.includes('throw new Error(`deliberate failure: the answer is ${answer}`);'),
+        'cell source missing',
+      );
+      // "42" is computed by the cell, so this text can only come from the kernel's real error.
+      assert.ok(r.stderr.includes('Error: deliberate failure: the answer is 42'), r.stderr);
+      assert.match(r.stdout, /throws\.ipynb\s+failed/);
+      assert.match(
+        r.stdout,
+        /\n1 passed, 1 failed\n$/,
+        '--keep-going should have run display.ipynb',
+      );
 
-  test('SIGTERM during a cell stops the kernel, removes temp files, exits 143', testTimeout, async () => {
-    const ws = workspace('signal', []);
-    const out = path.join(ws.dir, 'out');
-    const r = await runCli(['--verbose', '--out-dir', out, path.join(fixtures, 'slow.ipynb')], {}, {
-      pattern: /\[slow\] cell 1\/1 running/,
-      then: (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 300),
-    });
-    assert.equal(r.code, 143, r.stderr);
-    assert.match(r.stderr, /interrupted by SIGTERM/);
-    const kernelPid = Number(/kernel pid (\d+)/.exec(r.stderr)?.[1]);
-    assert.ok(kernelPid > 0, 'the verbose log names the kernel pid');
-    assert.equal(isAlive(kernelPid), false, `kernel ${kernelPid} outlived the run`);
-    assert.deepEqual(listTree(out), ['figures'], 'only the (empty) figures folder may remain');
-  });
+      assert.ok(fs.readFileSync(failing).equals(before), 'the failed notebook was rewritten');
+      assert.deepEqual(listTree(path.join(ws.figures, 'throws')), ['old.png']);
+      assert.equal(
+        fs.readFileSync(path.join(ws.figures, 'throws', 'old.png'), 'utf8'),
+        'committed figure',
+      );
+      assert.deepEqual(listTree(ws.figures), [
+        'display',
+        path.join('display', 'tiny.html'),
+        path.join('display', 'tiny.png'),
+        'plotly.min.js',
+        'throws',
+        path.join('throws', 'old.png'),
+      ]);
+      assert.deepEqual(listTree(ws.nb), ['display.ipynb', 'throws.ipynb']);
+    },
+  );
+
+  test(
+    'a cell tslab aborts after an allowed error counts as failed; later notebooks are skipped',
+    testTimeout,
+    async () => {
+      const ws = workspace('abort', []);
+      // A stale kernel spec (as after moving the checkout) must be rewritten to this checkout's tslab.
+      const jupyterDir = path.join(ws.dir, 'jupyter');
+      const spec = path.join(jupyterDir, 'share', 'jupyter', 'kernels', 'tslab', 'kernel.json');
+      fs.mkdirSync(path.dirname(spec), { recursive: true });
+      fs.writeFileSync(
+        spec,
+        JSON.stringify({
+          argv: ['/moved/away/tslab', 'kernel', '--config-path', '{connection_file}'],
+          display_name: 'TypeScript',
+          language: 'typescript',
+        }),
+      );
+      const out = path.join(ws.dir, 'out');
+
+      const r = await runCli(
+        [
+          '--out-dir',
+          out,
+          path.join(fixtures, 'abort.ipynb'),
+          path.join(fixtures, 'display.ipynb'),
+        ],
+        {
+          MNIST_NB_JUPYTER_DIR: jupyterDir,
+        },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /wrote the tslab kernel spec/);
+      assert.equal(
+        (JSON.parse(fs.readFileSync(spec, 'utf8')) as { argv: string[] }).argv[0],
+        path.join(root, 'node_modules', '.bin', 'tslab'),
+      );
+      assert.match(r.stderr, /\[abort\] cell 1\/2 error-allowed/);
+      assert.match(
+        r.stderr,
+        /FAILED .*abort\.ipynb: code cell 2 of 2 \(cell index 1\): the kernel aborted the cell/,
+      );
+      assert.ok(r.stderr.includes("console.log('after the expected failure');"));
+      assert.match(r.stdout, /display\.ipynb\s+skipped/);
+      assert.match(r.stdout, /\n0 passed, 1 failed\n$/);
+      assert.deepEqual(
+        listTree(out).filter((f) => f.endsWith('.ipynb') || f.includes('.tmp-')),
+        [],
+      );
+    },
+  );
+
+  test(
+    'SIGTERM during a cell stops the kernel, removes temp files, exits 143',
+    testTimeout,
+    async () => {
+      const ws = workspace('signal', []);
+      const out = path.join(ws.dir, 'out');
+      const r = await runCli(
+        ['--verbose', '--out-dir', out, path.join(fixtures, 'slow.ipynb')],
+        {},
+        {
+          pattern: /\[slow\] cell 1\/1 running/,
+          then: (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 300),
+        },
+      );
+      assert.equal(r.code, 143, r.stderr);
+      assert.match(r.stderr, /interrupted by SIGTERM/);
+      const kernelPid = Number(/kernel pid (\d+)/.exec(r.stderr)?.[1]);
+      assert.ok(kernelPid > 0, 'the verbose log names the kernel pid');
+      assert.equal(isAlive(kernelPid), false, `kernel ${kernelPid} outlived the run`);
+      assert.deepEqual(listTree(out), ['figures'], 'only the (empty) figures folder may remain');
+    },
+  );
 
   test('a Python without nbclient gives an install hint and exit code 2', testTimeout, async () => {
     const ws = workspace('nopython', []);
     // -S hides Debian's dist-packages: a real Python that lacks the Jupyter modules.
     const fake = path.join(ws.dir, 'python-without-jupyter');
     fs.writeFileSync(fake, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n', { mode: 0o755 });
-    const r = await runCli([path.join(fixtures, 'display.ipynb'), '--out-dir', path.join(ws.dir, 'out')], { MNIST_NB_PYTHON: fake });
+    const r = await runCli(
+      [path.join(fixtures, 'display.ipynb'), '--out-dir', path.join(ws.dir, 'out')],
+      { MNIST_NB_PYTHON: fake },
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /Jupyter's \w+ is not installed for .*python-without-jupyter/);
-    assert.match(r.stderr, /apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client/);
+    assert.match(
+      r.stderr,
+      /apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client/,
+    );
     assert.match(r.stderr, /pip install nbclient ipykernel jupyterlab/);
     assert.doesNotMatch(r.stderr, /Traceback|\n\s+at /);
 
-    const missing = await runCli([path.join(fixtures, 'display.ipynb')], { MNIST_NB_PYTHON: path.join(ws.dir, 'no-such-python') });
+    const missing = await runCli([path.join(fixtures, 'display.ipynb')], {
+      MNIST_NB_PYTHON: path.join(ws.dir, 'no-such-python'),
+    });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no-such-python does not exist/);
   });
 
   test('a missing tslab kernel gives a clear message and exit code 2', testTimeout, async () => {
     const ws = workspace('notslab', []);
-    const r = await runCli([path.join(fixtures, 'display.ipynb'), '--out-dir', path.join(ws.dir, 'out')], {
-      MNIST_NB_JUPYTER_DIR: path.join(ws.dir, 'jupyter'),
-      MNIST_NB_TSLAB: path.join(ws.dir, 'missing', 'tslab'),
-    });
+    const r = await runCli(
+      [path.join(fixtures, 'display.ipynb'), '--out-dir', path.join(ws.dir, 'out')],
+      {
+        MNIST_NB_JUPYTER_DIR: path.join(ws.dir, 'jupyter'),
+        MNIST_NB_TSLAB: path.join(ws.dir, 'missing', 'tslab'),
+      },
+    );
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /the tslab kernel is not installed: .*missing\/tslab does not exist; run npm install/);
+    assert.match(
+      r.stderr,
+      /the tslab kernel is not installed: .*missing\/tslab does not exist; run npm install/,
+    );
     assert.doesNotMatch(r.stderr, /Traceback|\n\s+at /);
   });
 
@@ -254,7 +380,9 @@ describe('npm run notebooks', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown notebook "no-such-notebook"; available in notebooks\//);
     const nbDir = path.join(root, 'notebooks');
-    const available = fs.existsSync(nbDir) ? fs.readdirSync(nbDir).filter((f) => f.endsWith('.ipynb')) : [];
+    const available = fs.existsSync(nbDir)
+      ? fs.readdirSync(nbDir).filter((f) => f.endsWith('.ipynb'))
+      : [];
     for (const name of available) assert.ok(r.stderr.includes(name), `${name} not listed`);
   });
 });

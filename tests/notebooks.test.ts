@@ -17,7 +17,9 @@ const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file))
 
 /** Every output of an executed notebook as text (stdout, HTML, markdown), and how many PNGs it shows. */
 function outputsOf(file: string): { text: string; pngs: number; codeCells: number } {
-  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter((c) => c.cell_type === 'code');
+  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter(
+    (c) => c.cell_type === 'code',
+  );
   let text = '';
   let pngs = 0;
   for (const o of cells.flatMap((c) => c.outputs ?? [])) {
@@ -29,7 +31,10 @@ function outputsOf(file: string): { text: string; pngs: number; codeCells: numbe
 }
 
 function isPng(file: string): boolean {
-  return fs.readFileSync(file).subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  return fs
+    .readFileSync(file)
+    .subarray(0, 8)
+    .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 }
 
 describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
@@ -41,11 +46,23 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-notebooks-'));
     for (const nb of NOTEBOOKS) before_[nb] = sha(path.join(root, 'notebooks', `${nb}.ipynb`));
     // MNIST_NB_MODEL: 03 saves and 04 loads a model inside the temp folder, never data/models/.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'notebooks.ts'), '--quick', '--out-dir', out, ...NOTEBOOKS], {
-      cwd: root,
-      env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'scripts', 'notebooks.ts'),
+        '--quick',
+        '--out-dir',
+        out,
+        ...NOTEBOOKS,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -56,10 +73,18 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('runs every cell of all four notebooks without an error and leaves the committed notebooks untouched', () => {
-    assert.equal(run.code, 0, `npm run notebooks failed:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    assert.equal(
+      run.code,
+      0,
+      `npm run notebooks failed:\n${run.stdout}\n${run.stderr.slice(-4000)}`,
+    );
     assert.match(run.stdout, /4 passed, 0 failed/);
     for (const nb of NOTEBOOKS) {
-      assert.equal(sha(path.join(root, 'notebooks', `${nb}.ipynb`)), before_[nb], `${nb} was modified`);
+      assert.equal(
+        sha(path.join(root, 'notebooks', `${nb}.ipynb`)),
+        before_[nb],
+        `${nb} was modified`,
+      );
       const { codeCells } = outputsOf(path.join(out, `${nb}.ipynb`));
       assert.ok(codeCells >= 5, `${nb} has ${codeCells} code cells`);
     }
@@ -70,7 +95,16 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
     assert.match(text, /train: 8,000 images, test: 2,000 images, each 28×28 = 784 pixels/);
     assert.match(text, /Images per digit/);
     assert.ok(pngs >= 8, `01 shows ${pngs} PNGs`);
-    for (const name of ['sample-digits', 'digit-pixels', 'brightest-pixels', 'class-balance', 'pixels-raw', 'pixels-normalised', 'class-means', 'farthest-from-mean']) {
+    for (const name of [
+      'sample-digits',
+      'digit-pixels',
+      'brightest-pixels',
+      'class-balance',
+      'pixels-raw',
+      'pixels-normalised',
+      'class-means',
+      'farthest-from-mean',
+    ]) {
       assert.ok(isPng(path.join(out, 'figures', '01-explore-data', `${name}.png`)), `${name}.png`);
     }
   });
@@ -78,7 +112,10 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   it('01 counts never-inked pixels and border ink with tf ops, as plain loops over the same data do', async () => {
     const { text } = outputsOf(path.join(out, '01-explore-data.ipynb'));
     assert.match(text, /tf\.getBackend\(\): (\w+)/);
-    const shown = /\*\*(\d+) of the 784 pixels are 0 in every image\*\*, and only (\d+) of the (\d+) border pixels are; \*\*([\d,]+) images have ink on the border\*\*\. An image inks ([\d.]+) pixels/.exec(text);
+    const shown =
+      /\*\*(\d+) of the 784 pixels are 0 in every image\*\*, and only (\d+) of the (\d+) border pixels are; \*\*([\d,]+) images have ink on the border\*\*\. An image inks ([\d.]+) pixels/.exec(
+        text,
+      );
     assert.ok(shown, 'the tensor cell reports its counts');
     const { train } = await loadDataset({ dataset: 'mnist-quick', validationSize: 0 });
     const everInked = new Uint8Array(784);
@@ -106,10 +143,22 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   it('02 shows 235,146 parameters, a hand-written forward pass equal to model.predict, the kit building the same network and an untrained accuracy near chance', () => {
     const { text } = outputsOf(path.join(out, '02-build-mlp.ipynb'));
     assert.match(text, /Total: 235,146 trainable parameters/);
-    const diff = Number(/largest difference between the hand-written forward pass and model\.predict: (\S+)/.exec(text)?.[1]);
-    assert.ok(Number.isFinite(diff) && diff < 1e-5, `hand-written forward pass vs model.predict: ${diff}`);
-    assert.match(text, /kit\.createMlp\(\) builds the same network: 5 layers with the same output shapes, 235,146 parameters/);
-    const acc = Number(/untrained network on 2,000 test digits: accuracy ([\d.]+)%/.exec(text)?.[1]);
+    const diff = Number(
+      /largest difference between the hand-written forward pass and model\.predict: (\S+)/.exec(
+        text,
+      )?.[1],
+    );
+    assert.ok(
+      Number.isFinite(diff) && diff < 1e-5,
+      `hand-written forward pass vs model.predict: ${diff}`,
+    );
+    assert.match(
+      text,
+      /kit\.createMlp\(\) builds the same network: 5 layers with the same output shapes, 235,146 parameters/,
+    );
+    const acc = Number(
+      /untrained network on 2,000 test digits: accuracy ([\d.]+)%/.exec(text)?.[1],
+    );
     assert.ok(acc > 2 && acc < 25, `untrained accuracy ${acc}%`);
     assert.ok(isPng(path.join(out, 'figures', '02-build-mlp', 'init-weights.png')));
   });
@@ -120,24 +169,48 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
     assert.ok(tensors, 'the hand-written loop prints its tensor counts');
     assert.equal(tensors[2], tensors[1], 'the hand-written loop leaves tensors behind');
     // The bar the notebook states (75 %): the quick run's 3,000 images give about 84 %.
-    const hand = /hand-written loop: one epoch on the first 3,000 training images in [\d.]+ s, mean loss [\d.]+, test accuracy ([\d.]+)%, \w+ the bar of (\d+)%/.exec(text);
+    const hand =
+      /hand-written loop: one epoch on the first 3,000 training images in [\d.]+ s, mean loss [\d.]+, test accuracy ([\d.]+)%, \w+ the bar of (\d+)%/.exec(
+        text,
+      );
     assert.ok(hand, 'the hand-written loop prints its test accuracy and the bar');
     assert.equal(hand[2], '75');
     assert.ok(Number(hand[1]) > 75, `hand-written loop test accuracy ${hand[1]}%`);
-    const losses = ['from probabilities, −mean log p', 'tf.losses.softmaxCrossEntropy\\(labels, logits\\)', 'tf.losses.softmaxCrossEntropy\\(labels, probs\\), bug']
-      .map((label) => Number(new RegExp(`${label}: +([\\d.]+)`).exec(text)?.[1]));
-    assert.ok(Math.abs(losses[0] - losses[1]) < 1e-3, `cross-entropy from probabilities ${losses[0]} vs from logits ${losses[1]}`);
-    assert.ok(losses[2] > losses[1] + 0.1, `softmax applied twice should give a different loss: ${losses[2]} vs ${losses[1]}`);
+    const losses = [
+      'from probabilities, −mean log p',
+      'tf.losses.softmaxCrossEntropy\\(labels, logits\\)',
+      'tf.losses.softmaxCrossEntropy\\(labels, probs\\), bug',
+    ].map((label) => Number(new RegExp(`${label}: +([\\d.]+)`).exec(text)?.[1]));
+    assert.ok(
+      Math.abs(losses[0] - losses[1]) < 1e-3,
+      `cross-entropy from probabilities ${losses[0]} vs from logits ${losses[1]}`,
+    );
+    assert.ok(
+      losses[2] > losses[1] + 0.1,
+      `softmax applied twice should give a different loss: ${losses[2]} vs ${losses[1]}`,
+    );
     assert.match(text, /One epoch on the first 3,000 training images, three ways/);
-    for (const row of ['hand-written loop \\(section 3\\)', 'model\\.fit', 'kit\\.trainModel']) assert.match(text, new RegExp(`<td[^>]*>${row}</td>`));
+    for (const row of ['hand-written loop \\(section 3\\)', 'model\\.fit', 'kit\\.trainModel'])
+      assert.match(text, new RegExp(`<td[^>]*>${row}</td>`));
     assert.match(text, /epoch 1\/2 {2}loss [\d.]+ {2}acc [\d.]+% {2}val [\d.]+% {2}test [\d.]+%/);
     assert.match(text, /epoch 2\/2 /);
     assert.match(text, /Accuracy per epoch \(mnist-quick\) beside the reference/);
-    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as { history: { testAccuracy: number }[]; dataset: { name: string } };
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as {
+      history: { testAccuracy: number }[];
+      dataset: { name: string };
+    };
     assert.equal(meta.history.length, 2);
     assert.equal(meta.dataset.name, 'mnist-quick');
-    assert.ok(meta.history[1].testAccuracy > 0.8, `quick test accuracy ${meta.history[1].testAccuracy}`);
-    for (const name of ['gradient-descent-1d', 'learning-curves-loss', 'learning-curves-accuracy', 'first-layer-weights']) {
+    assert.ok(
+      meta.history[1].testAccuracy > 0.8,
+      `quick test accuracy ${meta.history[1].testAccuracy}`,
+    );
+    for (const name of [
+      'gradient-descent-1d',
+      'learning-curves-loss',
+      'learning-curves-accuracy',
+      'first-layer-weights',
+    ]) {
       assert.ok(isPng(path.join(out, 'figures', '03-train', `${name}.png`)), `${name}.png`);
     }
   });
@@ -145,21 +218,44 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   it('04 loads the model 03 saved and shows the confusion matrix, per-class scores and mistake galleries', () => {
     const { text } = outputsOf(path.join(out, '04-analyse-confusions.ipynb'));
     assert.match(text, /Loaded `[^`]*model`: trained on `mnist-quick` for 2 epochs/);
-    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as { history: { testAccuracy: number }[] };
-    const acc = Number(/test accuracy ([\d.]+)% — \d+ of 2,000 test digits misclassified/.exec(text)?.[1]);
-    assert.equal(acc, Number((100 * meta.history[1].testAccuracy).toFixed(2)), 'the loaded model scores what 03 measured');
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'model', 'meta.json'), 'utf8')) as {
+      history: { testAccuracy: number }[];
+    };
+    const acc = Number(
+      /test accuracy ([\d.]+)% — \d+ of 2,000 test digits misclassified/.exec(text)?.[1],
+    );
+    assert.equal(
+      acc,
+      Number((100 * meta.history[1].testAccuracy).toFixed(2)),
+      'the loaded model scores what 03 measured',
+    );
     assert.match(text, /Per-class scores on the test set/);
     assert.match(text, /Most confused pairs/);
     // The danfo cells: one row per test digit, mistakes grouped by (true, predicted), confidence by correctness.
     const errors = Number(/% — (\d+) of 2,000 test digits misclassified/.exec(text)?.[1]);
     assert.match(text, /2000 rows, columns: true, predicted, confidence, correct/);
-    assert.match(text, new RegExp(`The 10 most frequent mistakes of ${errors} \\(true → predicted\\)`));
+    assert.match(
+      text,
+      new RegExp(`The 10 most frequent mistakes of ${errors} \\(true → predicted\\)`),
+    );
     assert.match(text, /Confidence of right \(true\) and wrong \(false\) answers/);
-    assert.match(text, new RegExp(`Of the ${errors} mistakes, \\*\\*\\d+\\*\\* were made with more than`));
+    assert.match(
+      text,
+      new RegExp(`Of the ${errors} mistakes, \\*\\*\\d+\\*\\* were made with more than`),
+    );
     assert.match(text, new RegExp(`These pairs in this run \\(of ${errors} test mistakes\\)`));
-    assert.match(text, /In this run the rarest of these pairs are \*\*\d ↔ \d\*\* \(\d+ mistakes\)/);
+    assert.match(
+      text,
+      /In this run the rarest of these pairs are \*\*\d ↔ \d\*\* \(\d+ mistakes\)/,
+    );
     const figures = path.join(out, 'figures', '04-analyse-confusions');
-    for (const name of ['confusion-matrix', 'per-class-scores', 'mistakes-pair-1', 'confident-mistakes', 'least-confident-correct']) {
+    for (const name of [
+      'confusion-matrix',
+      'per-class-scores',
+      'mistakes-pair-1',
+      'confident-mistakes',
+      'least-confident-correct',
+    ]) {
       assert.ok(isPng(path.join(figures, `${name}.png`)), `${name}.png`);
     }
   });
@@ -167,7 +263,10 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
 
 describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
   const dir = path.join(root, 'notebooks', 'solutions');
-  const solutions = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
+  const solutions = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
   let out: string;
   let run: { code: number | null; stdout: string; stderr: string };
   const before_: Record<string, string> = {};
@@ -177,11 +276,23 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
     for (const f of solutions) before_[f] = sha(path.join(dir, f));
     const targets = solutions.map((f) => `solutions/${f}`);
     // MNIST_NB_MODEL: a solution that looks for a saved model finds none and trains its own, in the temp folder.
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'notebooks.ts'), '--quick', '--out-dir', out, ...targets], {
-      cwd: root,
-      env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(root, 'scripts', 'notebooks.ts'),
+        '--quick',
+        '--out-dir',
+        out,
+        ...targets,
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -192,12 +303,22 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
   it('there is one solutions notebook per teaching notebook, named <notebook>-solutions.ipynb', () => {
-    const teaching = fs.readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
-    assert.deepEqual(solutions, teaching.map((f) => f.replace(/\.ipynb$/, '-solutions.ipynb')));
+    const teaching = fs
+      .readdirSync(path.join(root, 'notebooks'))
+      .filter((f) => f.endsWith('.ipynb'))
+      .sort();
+    assert.deepEqual(
+      solutions,
+      teaching.map((f) => f.replace(/\.ipynb$/, '-solutions.ipynb')),
+    );
   });
 
   it('runs every solutions notebook without an error, into DIR/solutions, leaving the sources untouched', () => {
-    assert.equal(run.code, 0, `npm run notebooks failed:\n${run.stdout}\n${run.stderr.slice(-4000)}`);
+    assert.equal(
+      run.code,
+      0,
+      `npm run notebooks failed:\n${run.stdout}\n${run.stderr.slice(-4000)}`,
+    );
     assert.match(run.stdout, new RegExp(`${solutions.length} passed, 0 failed`));
     for (const f of solutions) {
       assert.equal(sha(path.join(dir, f)), before_[f], `${f} was modified`);
@@ -206,13 +327,23 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
     }
   });
 
-  it('the solutions of 01, 04 and 05 check the learner\'s TensorFlow.js code against the kit', () => {
-    const text = (name: string) => outputsOf(path.join(out, 'solutions', `${name}-solutions.ipynb`)).text;
+  it("the solutions of 01, 04 and 05 check the learner's TensorFlow.js code against the kit", () => {
+    const text = (name: string) =>
+      outputsOf(path.join(out, 'solutions', `${name}-solutions.ipynb`)).text;
     const gap = Number(/for the 3s: \*\*([\d.e+-]+)\*\*/.exec(text('01-explore-data'))?.[1]);
     assert.ok(gap < 1e-4, `tf.mean of the 3s differs from classMeanImages by ${gap}`);
-    assert.match(text('04-analyse-confusions'), /the float32 version equals `matrix` cell by cell: \*\*true\*\*/);
-    const losses = /own −Σ y log p = \*\*([\d.]+)\*\*, tf\.metrics\.categoricalCrossentropy = \*\*([\d.]+)\*\*/.exec(text('05-break-it'));
+    assert.match(
+      text('04-analyse-confusions'),
+      /the float32 version equals `matrix` cell by cell: \*\*true\*\*/,
+    );
+    const losses =
+      /own −Σ y log p = \*\*([\d.]+)\*\*, tf\.metrics\.categoricalCrossentropy = \*\*([\d.]+)\*\*/.exec(
+        text('05-break-it'),
+      );
     assert.ok(losses, 'solution 05 compares the hand-written cross-entropy');
-    assert.ok(Math.abs(Number(losses[1]) - Number(losses[2])) < 1e-4, `${losses[1]} vs ${losses[2]}`);
+    assert.ok(
+      Math.abs(Number(losses[1]) - Number(losses[2])) < 1e-4,
+      `${losses[1]} vs ${losses[2]}`,
+    );
   });
 });

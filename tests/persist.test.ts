@@ -21,7 +21,12 @@ before(async () => {
 
 async function trainedModelAt(dir: string, seed = 5) {
   const { model, config } = createMlp({ seed, hidden: [64, 32] });
-  const result = await trainModel(model, config, { train: head(data.train, 1000) }, { epochs: 1, evaluate: false });
+  const result = await trainModel(
+    model,
+    config,
+    { train: head(data.train, 1000) },
+    { epochs: 1, evaluate: false },
+  );
   await saveModel(model, { config, history: result.history, engine: 'wasm' }, dir);
   return { model, config };
 }
@@ -54,7 +59,10 @@ describe('saveModel / loadModel', () => {
     await trainedModelAt(dir, 2);
     const second = await fs.readFile(path.join(dir, 'weights.bin'));
     assert.notDeepEqual(first, second);
-    assert.deepEqual((await fs.readdir(root)).filter((e) => e.startsWith('.')), []);
+    assert.deepEqual(
+      (await fs.readdir(root)).filter((e) => e.startsWith('.')),
+      [],
+    );
   });
 
   it('a failed save leaves the previous model untouched', async () => {
@@ -62,10 +70,18 @@ describe('saveModel / loadModel', () => {
     await trainedModelAt(dir, 1);
     const before = await fs.readFile(path.join(dir, 'weights.bin'));
     const { model, config } = createMlp({ hidden: [64, 32] });
-    const broken = { ...config, get seed(): number { throw new Error('disk full (simulated)'); } };
+    const broken = {
+      ...config,
+      get seed(): number {
+        throw new Error('disk full (simulated)');
+      },
+    };
     await assert.rejects(saveModel(model, { config: broken }, dir), /disk full/);
     assert.deepEqual(await fs.readFile(path.join(dir, 'weights.bin')), before);
-    assert.deepEqual((await fs.readdir(root)).filter((e) => e.startsWith('.')), []);
+    assert.deepEqual(
+      (await fs.readdir(root)).filter((e) => e.startsWith('.')),
+      [],
+    );
     model.dispose();
   });
 
@@ -81,18 +97,36 @@ describe('saveModel / loadModel', () => {
   it('missing, truncated or mismatched files give clear errors naming the file', async () => {
     const dir = path.join(root, 'm5');
     await trainedModelAt(dir);
-    await rejectsModelFile(loadModel(path.join(root, 'nope')), /nope: no saved model here; train one first/);
+    await rejectsModelFile(
+      loadModel(path.join(root, 'nope')),
+      /nope: no saved model here; train one first/,
+    );
 
     const weights = await fs.readFile(path.join(dir, 'weights.bin'));
     await fs.writeFile(path.join(dir, 'weights.bin'), weights.subarray(0, 1000));
-    await rejectsModelFile(loadModel(dir), /weights\.bin: holds 1000 bytes, expected \d+ float32 bytes/);
+    await rejectsModelFile(
+      loadModel(dir),
+      /weights\.bin: holds 1000 bytes, expected \d+ float32 bytes/,
+    );
     await fs.writeFile(path.join(dir, 'weights.bin'), weights);
 
     const meta = JSON.parse(await fs.readFile(path.join(dir, 'meta.json'), 'utf8'));
-    await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, config: { ...meta.config, hidden: [256, 128] } }));
-    await rejectsModelFile(loadModel(dir), /model\.json: weights .* do not match the architecture in meta\.json/);
-    await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, config: { ...meta.config, dropout: 3 } }));
-    await rejectsModelFile(loadModel(dir), /meta\.json: holds an invalid config: dropout: must be in \[0, 1\)/);
+    await fs.writeFile(
+      path.join(dir, 'meta.json'),
+      JSON.stringify({ ...meta, config: { ...meta.config, hidden: [256, 128] } }),
+    );
+    await rejectsModelFile(
+      loadModel(dir),
+      /model\.json: weights .* do not match the architecture in meta\.json/,
+    );
+    await fs.writeFile(
+      path.join(dir, 'meta.json'),
+      JSON.stringify({ ...meta, config: { ...meta.config, dropout: 3 } }),
+    );
+    await rejectsModelFile(
+      loadModel(dir),
+      /meta\.json: holds an invalid config: dropout: must be in \[0, 1\)/,
+    );
     await fs.writeFile(path.join(dir, 'meta.json'), '{"format": "mnist-notebooks/mo');
     await rejectsModelFile(loadModel(dir), /meta\.json: is not valid JSON/);
     await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));

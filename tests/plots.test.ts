@@ -43,7 +43,11 @@ function nearestCentroidConfusion(trainCount: number, testCount: number): number
 }
 
 function assertJsonSafe(fig: Figure): void {
-  assert.deepEqual(JSON.parse(JSON.stringify(fig)), fig, 'a figure must survive JSON (no typed arrays, no NaN)');
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(fig)),
+    fig,
+    'a figure must survive JSON (no typed arrays, no NaN)',
+  );
 }
 
 describe('lineChart', () => {
@@ -90,7 +94,10 @@ describe('lineChart', () => {
   });
 
   test('rejects x and y of different lengths and an empty series list', () => {
-    assert.throws(() => lineChart([{ name: 'a', x: [1, 2], y: [1, 2, 3] }], { title: 't' }), ConfigError);
+    assert.throws(
+      () => lineChart([{ name: 'a', x: [1, 2], y: [1, 2, 3] }], { title: 't' }),
+      ConfigError,
+    );
     assert.throws(() => lineChart([], { title: 't' }), ConfigError);
   });
 });
@@ -99,14 +106,21 @@ describe('barChart', () => {
   test('class balance of real train and test labels: one bar per class and split, totals kept', () => {
     const train = firstDigits(6000).labels;
     const test = firstDigits(1000, 't10k').labels;
-    const count = (labels: Int32Array) => CLASSES.map((_, c) => labels.filter((l) => l === c).length);
+    const count = (labels: Int32Array) =>
+      CLASSES.map((_, c) => labels.filter((l) => l === c).length);
     const fig = barChart(
       CLASSES,
       [
         { name: 'train', values: count(train).map((n) => n / train.length) },
         { name: 'test', values: count(test).map((n) => n / test.length) },
       ],
-      { title: 'Class balance', xLabel: 'digit', yLabel: 'share of split', percent: true, valueLabels: true },
+      {
+        title: 'Class balance',
+        xLabel: 'digit',
+        yLabel: 'share of split',
+        percent: true,
+        valueLabels: true,
+      },
     );
     assert.equal(fig.data.length, 2);
     assert.equal(fig.layout.barmode, 'group');
@@ -121,8 +135,14 @@ describe('barChart', () => {
   });
 
   test('rejects a group whose length differs from the categories, and NaN values', () => {
-    assert.throws(() => barChart(['a', 'b'], [{ name: 'g', values: [1] }], { title: 't' }), /1 values for 2 categories/);
-    assert.throws(() => barChart(['a'], [{ name: 'g', values: [NaN] }], { title: 't' }), ConfigError);
+    assert.throws(
+      () => barChart(['a', 'b'], [{ name: 'g', values: [1] }], { title: 't' }),
+      /1 values for 2 categories/,
+    );
+    assert.throws(
+      () => barChart(['a'], [{ name: 'g', values: [NaN] }], { title: 't' }),
+      ConfigError,
+    );
   });
 });
 
@@ -146,10 +166,18 @@ describe('histogram', () => {
   });
 
   test('histogram sends bin counts, not raw values', () => {
-    const fig = histogram(images, { title: 'Pixel intensities', xLabel: 'intensity', bins: 20, logY: true });
+    const fig = histogram(images, {
+      title: 'Pixel intensities',
+      xLabel: 'intensity',
+      bins: 20,
+      logY: true,
+    });
     assert.equal(fig.data.length, 1);
     assert.equal((fig.data[0].y as number[]).length, 20);
-    assert.equal((fig.data[0].y as number[]).reduce((a, b) => a + b, 0), images.length);
+    assert.equal(
+      (fig.data[0].y as number[]).reduce((a, b) => a + b, 0),
+      images.length,
+    );
     assert.equal((fig.layout.yaxis as { type: string }).type, 'log');
     const two = histogram(
       [
@@ -173,7 +201,8 @@ describe('digitHeatmap', () => {
     const z = fig.data[0].z!;
     assert.equal(z.length, 28);
     assert.ok(z.every((row) => row.length === 28));
-    for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) assert.equal(z[r][c], pixels[r * 28 + c]);
+    for (let r = 0; r < 28; r++)
+      for (let c = 0; c < 28; c++) assert.equal(z[r][c], pixels[r * 28 + c]);
     assert.equal((fig.layout.yaxis as { autorange: string }).autorange, 'reversed');
     assert.equal((fig.layout.yaxis as { scaleanchor: string }).scaleanchor, 'x');
     assert.equal(figureTitle(fig), 'label 5');
@@ -202,7 +231,11 @@ describe('confusionMatrixHeatmap', () => {
   test('100 annotations holding the counts, axes "true" and "predicted" with class names', () => {
     const ann = fig.layout.annotations!;
     assert.equal(ann.length, 100);
-    for (const a of ann) assert.equal(a.text, String(matrix[CLASSES.indexOf(String(a.y))][CLASSES.indexOf(String(a.x))]));
+    for (const a of ann)
+      assert.equal(
+        a.text,
+        String(matrix[CLASSES.indexOf(String(a.y))][CLASSES.indexOf(String(a.x))]),
+      );
     assert.equal((fig.layout.xaxis as { title: { text: string } }).title.text, 'predicted');
     assert.equal((fig.layout.yaxis as { title: { text: string } }).title.text, 'true');
     assert.deepEqual(fig.data[0].x, CLASSES);
@@ -230,7 +263,10 @@ describe('confusionMatrixHeatmap', () => {
   });
 
   test('a flat row-major array gives the same figure; wrong sizes are rejected', () => {
-    assert.deepEqual(confusionMatrixHeatmap(matrix.flat(), CLASSES, { title: 'Nearest class mean' }), fig);
+    assert.deepEqual(
+      confusionMatrixHeatmap(matrix.flat(), CLASSES, { title: 'Nearest class mean' }),
+      fig,
+    );
     assert.throws(() => confusionMatrixHeatmap(matrix.slice(0, 9), CLASSES), /10×10/);
     const counts = confusionMatrixHeatmap(matrix, CLASSES, { colorBy: 'count' });
     assert.deepEqual(counts.data[0].z, matrix);

@@ -15,7 +15,12 @@ import {
 import { quickMnist } from './helpers.js';
 
 /** A black w×h canvas with white filled discs along a polyline, like a thick pen stroke. */
-function stroke(width: number, height: number, points: Array<[number, number]>, radius: number): GrayImage {
+function stroke(
+  width: number,
+  height: number,
+  points: Array<[number, number]>,
+  radius: number,
+): GrayImage {
   const data = new Float32Array(width * height);
   for (let s = 0; s + 1 < points.length; s++) {
     const [ax, ay] = points[s];
@@ -26,7 +31,14 @@ function stroke(width: number, height: number, points: Array<[number, number]>, 
       const cy = ay + ((by - ay) * t) / steps;
       for (let y = Math.floor(cy - radius); y <= Math.ceil(cy + radius); y++) {
         for (let x = Math.floor(cx - radius); x <= Math.ceil(cx + radius); x++) {
-          if (x >= 0 && y >= 0 && x < width && y < height && Math.hypot(x + 0.5 - cx, y + 0.5 - cy) <= radius) data[y * width + x] = 1;
+          if (
+            x >= 0 &&
+            y >= 0 &&
+            x < width &&
+            y < height &&
+            Math.hypot(x + 0.5 - cx, y + 0.5 - cy) <= radius
+          )
+            data[y * width + x] = 1;
         }
       }
     }
@@ -38,7 +50,9 @@ function stroke(width: number, height: number, points: Array<[number, number]>, 
 function upscale(pixels: Float32Array, factor: number): GrayImage {
   const side = 28 * factor;
   const data = new Float32Array(side * side);
-  for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) data[y * side + x] = pixels[Math.floor(y / factor) * 28 + Math.floor(x / factor)];
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++)
+      data[y * side + x] = pixels[Math.floor(y / factor) * 28 + Math.floor(x / factor)];
   return { data, width: side, height: side };
 }
 
@@ -67,14 +81,28 @@ describe('building blocks', () => {
   test('rgbaToGray reads luminance, honours alpha, and inverts dark ink on request', () => {
     const rgba = [255, 255, 255, 255, 0, 0, 0, 255, 255, 255, 255, 0, 128, 128, 128, 255];
     const white = rgbaToGray(rgba, 2, 2);
-    assert.deepEqual(Array.from(white.data, (v) => Math.round(v * 100) / 100), [1, 0, 0, 0.5]);
+    assert.deepEqual(
+      Array.from(white.data, (v) => Math.round(v * 100) / 100),
+      [1, 0, 0, 0.5],
+    );
     const dark = rgbaToGray(rgba, 2, 2, true);
-    assert.deepEqual(Array.from(dark.data, (v) => Math.round(v * 100) / 100), [0, 1, 0, 0.5]);
+    assert.deepEqual(
+      Array.from(dark.data, (v) => Math.round(v * 100) / 100),
+      [0, 1, 0, 0.5],
+    );
     assert.throws(() => rgbaToGray(rgba, 3, 2), /expected 3×2×4 = 24 RGBA bytes, got 16/);
   });
 
   test('inkBoundingBox finds the ink and ignores values at or below the threshold', () => {
-    const img = stroke(50, 40, [[10, 5], [30, 25]], 2);
+    const img = stroke(
+      50,
+      40,
+      [
+        [10, 5],
+        [30, 25],
+      ],
+      2,
+    );
     img.data[0] = 0.05; // a faint smudge far away
     const box = inkBoundingBox(img, 0.1);
     assert.ok(box);
@@ -84,9 +112,22 @@ describe('building blocks', () => {
   });
 
   test('resizeArea keeps the mean brightness (mass per area) when shrinking and growing', () => {
-    const img = stroke(280, 280, [[60, 40], [200, 240]], 10);
+    const img = stroke(
+      280,
+      280,
+      [
+        [60, 40],
+        [200, 240],
+      ],
+      10,
+    );
     const mean = (g: GrayImage) => g.data.reduce((s, v) => s + v, 0) / g.data.length;
-    for (const [w, h] of [[20, 20], [28, 13], [7, 9], [400, 300]]) {
+    for (const [w, h] of [
+      [20, 20],
+      [28, 13],
+      [7, 9],
+      [400, 300],
+    ]) {
       const out = resizeArea(img, w, h);
       assert.equal(out.data.length, w * h);
       assert.ok(Math.abs(mean(out) - mean(img)) < 1e-4, `${w}×${h}: ${mean(out)} vs ${mean(img)}`);
@@ -108,40 +149,116 @@ describe('building blocks', () => {
   });
 
   test('centreByMass moves the centre of mass to (14, 14) within half a pixel', () => {
-    const img = stroke(20, 20, [[2, 2], [6, 18], [18, 18]], 1.5); // an "L": mass far from the box centre
+    const img = stroke(
+      20,
+      20,
+      [
+        [2, 2],
+        [6, 18],
+        [18, 18],
+      ],
+      1.5,
+    ); // an "L": mass far from the box centre
     const before = centreOfMass(img)!;
     assert.ok(Math.abs(before.x - 10) > 1, 'the fixture is off-centre');
     const placed = centreByMass(img);
     const after = centreOfMass(placed)!;
-    assert.ok(Math.abs(after.x - 14) <= 0.5 && Math.abs(after.y - 14) <= 0.5, JSON.stringify(after));
-    assert.equal(centreByMass({ data: new Float32Array(4), width: 2, height: 2 }).data.every((v) => v === 0), true);
+    assert.ok(
+      Math.abs(after.x - 14) <= 0.5 && Math.abs(after.y - 14) <= 0.5,
+      JSON.stringify(after),
+    );
+    assert.equal(
+      centreByMass({ data: new Float32Array(4), width: 2, height: 2 }).data.every((v) => v === 0),
+      true,
+    );
   });
 });
 
 describe('preprocessDrawing', () => {
   test('strokes anywhere on a big canvas end up 20 px tall, centred by mass, in [0, 1]', () => {
     const cases: Array<[string, GrayImage]> = [
-      ['a "1" near the top-left', stroke(280, 280, [[40, 20], [45, 150]], 9)],
-      ['a wide "-" at the bottom', stroke(280, 280, [[30, 250], [260, 255]], 8)],
-      ['a "7" on a non-square canvas', stroke(300, 200, [[100, 30], [220, 30], [140, 190]], 10)],
-      ['a "0" ring', stroke(280, 280, Array.from({ length: 41 }, (_, i): [number, number] => [140 + 60 * Math.cos(i / 6.4), 140 + 90 * Math.sin(i / 6.4)]), 9)],
+      [
+        'a "1" near the top-left',
+        stroke(
+          280,
+          280,
+          [
+            [40, 20],
+            [45, 150],
+          ],
+          9,
+        ),
+      ],
+      [
+        'a wide "-" at the bottom',
+        stroke(
+          280,
+          280,
+          [
+            [30, 250],
+            [260, 255],
+          ],
+          8,
+        ),
+      ],
+      [
+        'a "7" on a non-square canvas',
+        stroke(
+          300,
+          200,
+          [
+            [100, 30],
+            [220, 30],
+            [140, 190],
+          ],
+          10,
+        ),
+      ],
+      [
+        'a "0" ring',
+        stroke(
+          280,
+          280,
+          Array.from({ length: 41 }, (_, i): [number, number] => [
+            140 + 60 * Math.cos(i / 6.4),
+            140 + 90 * Math.sin(i / 6.4),
+          ]),
+          9,
+        ),
+      ],
     ];
     for (const [name, img] of cases) {
       const out = preprocessDrawing(img);
       assert.equal(out.empty, false, name);
       assert.equal(out.pixels.length, 784, name);
-      assert.ok(out.pixels.every((v) => v >= 0 && v <= 1), `${name}: values in [0, 1]`);
+      assert.ok(
+        out.pixels.every((v) => v >= 0 && v <= 1),
+        `${name}: values in [0, 1]`,
+      );
       assert.equal(Math.max(...out.pixels), 1, `${name}: normalised so the brightest pixel is 1`);
       const { w, h } = boxSides(out.pixels);
       assert.equal(Math.max(w, h), 20, `${name}: longest side ${w}×${h}`);
       const com = centreOfMass({ data: out.pixels, width: 28, height: 28 })!;
-      assert.ok(Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5, `${name}: centre of mass ${JSON.stringify(com)}`);
+      assert.ok(
+        Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5,
+        `${name}: centre of mass ${JSON.stringify(com)}`,
+      );
       assert.deepEqual(out.centre, com, `${name}: reported centre`);
     }
   });
 
   test('the aspect ratio is kept: a tall thin "1" stays thin', () => {
-    const out = preprocessDrawing(stroke(280, 280, [[140, 30], [140, 250]], 10));
+    const out = preprocessDrawing(
+      stroke(
+        280,
+        280,
+        [
+          [140, 30],
+          [140, 250],
+        ],
+        10,
+      ),
+    );
     const { w, h } = boxSides(out.pixels);
     assert.equal(h, 20);
     assert.ok(w <= 3, `width ${w}`);
@@ -159,7 +276,10 @@ describe('preprocessDrawing', () => {
   });
 
   test('a malformed image is rejected with its size in the message', () => {
-    assert.throws(() => preprocessDrawing({ data: new Float32Array(10), width: 4, height: 4 }), /got 10 values for 4×4/);
+    assert.throws(
+      () => preprocessDrawing({ data: new Float32Array(10), width: 4, height: 4 }),
+      /got 10 values for 4×4/,
+    );
   });
 
   describe('on real MNIST test digits', () => {
@@ -175,7 +295,10 @@ describe('preprocessDrawing', () => {
         const out = preprocessDrawing(upscale(original, 10));
         correlations.push(correlation(original, out.pixels));
         const com = out.centre!;
-        assert.ok(Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5, `digit ${i}: ${JSON.stringify(com)}`);
+        assert.ok(
+          Math.abs(com.x - 14) <= 0.5 && Math.abs(com.y - 14) <= 0.5,
+          `digit ${i}: ${JSON.stringify(com)}`,
+        );
       }
       correlations.sort((a, b) => a - b);
       assert.ok(correlations[0] > 0.95, `worst correlation ${correlations[0].toFixed(3)}`);

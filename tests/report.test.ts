@@ -17,7 +17,11 @@ import type { EpochMetrics } from '../lib/ml/train.js';
 import { quickMnist } from './helpers.js';
 
 /** A DataFrame's cells as plain row arrays, and its index and columns as strings. */
-function cells(df: { values: unknown; columns: readonly string[]; index: readonly (string | number)[] }) {
+function cells(df: {
+  values: unknown;
+  columns: readonly string[];
+  index: readonly (string | number)[];
+}) {
   return { rows: df.values as unknown[][], columns: [...df.columns], index: df.index.map(String) };
 }
 
@@ -29,12 +33,21 @@ before(async () => {
 describe('classCounts and classBalanceFrame', () => {
   it('counts the official MNIST test labels per digit as published (980 zeros … 1009 nines)', async () => {
     const mnist = await loadDataset({ dataset: 'mnist', validationSize: 0 });
-    assert.deepEqual(classCounts(mnist.test.labels, 10), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
-    assert.deepEqual(classCounts(mnist.train.labels, 10), [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
+    assert.deepEqual(
+      classCounts(mnist.test.labels, 10),
+      [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+    );
+    assert.deepEqual(
+      classCounts(mnist.train.labels, 10),
+      [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+    );
   });
 
   it('rejects a label outside the classes, naming it', () => {
-    assert.throws(() => classCounts(Int32Array.from([0, 3, 10]), 10), (e: unknown) => e instanceof ConfigError && /label 2 is 10/.test(e.message));
+    assert.throws(
+      () => classCounts(Int32Array.from([0, 3, 10]), 10),
+      (e: unknown) => e instanceof ConfigError && /label 2 is 10/.test(e.message),
+    );
   });
 
   it('tabulates counts and shares per class with a total row, matching a by-hand loop over the labels', () => {
@@ -48,7 +61,9 @@ describe('classCounts and classBalanceFrame', () => {
       for (const l of quick.test.labels) if (l === c) test++;
       assert.equal(rows[c][0], train);
       assert.equal(rows[c][2], test);
-      assert.ok(Math.abs((rows[c][1] as number) - (100 * train) / quick.train.count) <= 0.005 + 1e-9);
+      assert.ok(
+        Math.abs((rows[c][1] as number) - (100 * train) / quick.train.count) <= 0.005 + 1e-9,
+      );
     }
     assert.deepEqual(rows[10], [quick.train.count, 100, quick.test.count, 100]);
     const shareSum = rows.slice(0, 10).reduce((s, r) => s + (r[3] as number), 0);
@@ -63,7 +78,14 @@ describe('layerFrame', () => {
     assert.deepEqual(columns, ['layer', 'type', 'output shape', 'parameters']);
     assert.deepEqual(
       rows.map((r) => [r[0], r[3]]),
-      [['hidden1', 784 * 256 + 256], ['dropout1', 0], ['hidden2', 256 * 128 + 128], ['dropout2', 0], ['output', 128 * 10 + 10], ['total', 235146]],
+      [
+        ['hidden1', 784 * 256 + 256],
+        ['dropout1', 0],
+        ['hidden2', 256 * 128 + 128],
+        ['dropout2', 0],
+        ['output', 128 * 10 + 10],
+        ['total', 235146],
+      ],
     );
     model.dispose();
   });
@@ -104,7 +126,15 @@ describe('confusedPairsFrame', () => {
   });
 
   it('says so when there are no mistakes', () => {
-    const { rows } = cells(confusedPairsFrame([[3, 0], [0, 4]], ['x', 'y']));
+    const { rows } = cells(
+      confusedPairsFrame(
+        [
+          [3, 0],
+          [0, 4],
+        ],
+        ['x', 'y'],
+      ),
+    );
     assert.equal(rows.length, 1);
     assert.equal(rows[0][0], '(no mistakes)');
   });
@@ -126,10 +156,25 @@ function epoch(n: number, test?: number): EpochMetrics {
 
 describe('accuracyFrame', () => {
   it('puts the reference 92.3 / 97.1 / 98.2 % beside epochs 1, 5 and 10 and the difference in points', () => {
-    assert.deepEqual(REFERENCE_ACCURACY.map((r) => [r.epoch, r.accuracy]), [[1, 0.923], [5, 0.971], [10, 0.982]]);
+    assert.deepEqual(
+      REFERENCE_ACCURACY.map((r) => [r.epoch, r.accuracy]),
+      [
+        [1, 0.923],
+        [5, 0.971],
+        [10, 0.982],
+      ],
+    );
     const history = Array.from({ length: 10 }, (_, i) => epoch(i + 1, 0.93 + i / 200));
     const { rows, columns, index } = cells(accuracyFrame(history));
-    assert.deepEqual(columns, ['train acc %', 'val acc %', 'test acc %', 'reference %', 'test − ref (pp)', 'seconds', 'samples/s']);
+    assert.deepEqual(columns, [
+      'train acc %',
+      'val acc %',
+      'test acc %',
+      'reference %',
+      'test − ref (pp)',
+      'seconds',
+      'samples/s',
+    ]);
     assert.equal(index[0], 'epoch 1');
     assert.equal(rows.length, 10);
     assert.deepEqual(rows[0], [90.1, 91.1, 93, 92.3, 0.7, 5.1, 10001]);

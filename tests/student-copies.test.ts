@@ -10,7 +10,10 @@ import { rewriteImports } from '../scripts/student-copies.js';
 import { joined, readCells } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const notebooks = fs.readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+const notebooks = fs
+  .readdirSync(path.join(root, 'notebooks'))
+  .filter((f) => f.endsWith('.ipynb'))
+  .sort();
 
 interface Run {
   code: number | null;
@@ -19,11 +22,15 @@ interface Run {
 }
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', script), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'scripts', script), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -44,7 +51,10 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('copies every notebook with no outputs and no execution counts, and leaves the solutions out', () => {
-    const written = fs.readdirSync(copies).filter((f) => f.endsWith('.ipynb')).sort();
+    const written = fs
+      .readdirSync(copies)
+      .filter((f) => f.endsWith('.ipynb'))
+      .sort();
     assert.deepEqual(written, notebooks);
     assert.ok(!fs.existsSync(path.join(copies, 'solutions')), 'no solutions folder');
     assert.ok(written.every((f) => !f.includes('solution')));
@@ -54,7 +64,8 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
       assert.equal(copy.length, original.length, `${name}: same cells`);
       copy.forEach((cell, i) => {
         assert.equal(cell.id, original[i].id, `${name} cell ${i}: same id`);
-        if (cell.cell_type !== 'code') return assert.equal(joined(cell.source), joined(original[i].source));
+        if (cell.cell_type !== 'code')
+          return assert.equal(joined(cell.source), joined(original[i].source));
         const raw = cell as unknown as { outputs: unknown[]; execution_count: unknown };
         assert.deepEqual(raw.outputs, [], `${name} cell ${i} has outputs`);
         assert.equal(raw.execution_count, null, `${name} cell ${i} has an execution count`);
@@ -66,7 +77,9 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
     const link = path.join(copies, 'node_modules');
     assert.ok(fs.lstatSync(link).isSymbolicLink());
     assert.equal(fs.realpathSync(link), fs.realpathSync(path.join(root, 'node_modules')));
-    const source = readCells(path.join(copies, notebooks[0])).map((c) => joined(c.source)).join('\n');
+    const source = readCells(path.join(copies, notebooks[0]))
+      .map((c) => joined(c.source))
+      .join('\n');
     const kit = path.join(root, 'build', 'lib', 'index.js').split(path.sep).join('/');
     assert.ok(source.includes(`from '${kit}'`), `the kit import points at ${kit}`);
     assert.ok(!source.includes("'../build/lib/index.js'"));
@@ -75,8 +88,14 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
   it('keeps relative imports relative for a folder inside the checkout', () => {
     const line = "import * as kit from '../build/lib/index.js';";
     assert.equal(rewriteImports(line, path.join(root, 'workshop')), line);
-    assert.equal(rewriteImports(line, path.join(root, 'a', 'b')), "import * as kit from '../../build/lib/index.js';");
-    assert.equal(rewriteImports("import * as tf from '@tensorflow/tfjs';", '/elsewhere'), "import * as tf from '@tensorflow/tfjs';");
+    assert.equal(
+      rewriteImports(line, path.join(root, 'a', 'b')),
+      "import * as kit from '../../build/lib/index.js';",
+    );
+    assert.equal(
+      rewriteImports("import * as tf from '@tensorflow/tfjs';", '/elsewhere'),
+      "import * as tf from '@tensorflow/tfjs';",
+    );
   });
 
   it('refuses a folder that is not empty, changing nothing, and writes into it with --force', async () => {
@@ -85,13 +104,20 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
     fs.writeFileSync(path.join(dir, 'my-notes.txt'), 'keep me');
     const refused = await run('student-copies.ts', [dir]);
     assert.equal(refused.code, 2);
-    assert.match(refused.stderr, /^error: [^\n]*busy exists and is not empty[^\n]*--force[^\n]*\n$/); // one line
+    assert.match(
+      refused.stderr,
+      /^error: [^\n]*busy exists and is not empty[^\n]*--force[^\n]*\n$/,
+    ); // one line
     assert.deepEqual(fs.readdirSync(dir), ['my-notes.txt']);
     const forced = await run('student-copies.ts', [dir, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(fs.readFileSync(path.join(dir, 'my-notes.txt'), 'utf8'), 'keep me');
     assert.ok(notebooks.every((f) => fs.existsSync(path.join(dir, f))));
-    assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes('.tmp-')), [], 'no temporary folder left');
+    assert.deepEqual(
+      fs.readdirSync(tmp).filter((f) => f.includes('.tmp-')),
+      [],
+      'no temporary folder left',
+    );
   });
 
   it('refuses the project notebooks folder and a missing argument', async () => {
@@ -105,7 +131,12 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
 
   it('a copy outside the checkout runs through the notebook runner on the kit engine (one TensorFlow.js)', async () => {
     const out = path.join(tmp, 'executed');
-    const r = await run('notebooks.ts', ['--quick', '--out-dir', out, path.join(copies, '01-explore-data.ipynb')]);
+    const r = await run('notebooks.ts', [
+      '--quick',
+      '--out-dir',
+      out,
+      path.join(copies, '01-explore-data.ipynb'),
+    ]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr.slice(-3000)}`);
     assert.match(r.stdout, /1 passed, 0 failed/);
     const text = readCells(path.join(out, '01-explore-data.ipynb'))

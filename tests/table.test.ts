@@ -54,7 +54,11 @@ describe('dataFrameToHtml', () => {
     assert.match(html, /<td style="[^"]*text-align:right[^"]*">\d+<\/td>/);
     assert.match(html, /<td style="[^"]*text-align:left[^"]*">&#60;0&#62;<\/td>/);
     assert.doesNotMatch(html, /<style/);
-    assert.equal(count(html, /<th scope="row"/g), 0, 'arrays of rows have no index column by default');
+    assert.equal(
+      count(html, /<th scope="row"/g),
+      0,
+      'arrays of rows have no index column by default',
+    );
   });
 
   test('highlightMax marks the largest count only', () => {

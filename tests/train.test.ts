@@ -4,7 +4,13 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../lib/data/types.js';
 import { predict } from '../lib/ml/evaluate.js';
-import { forwardLogits, l2Penalty, standardDense, wasmFriendlyDense, type DenseOp } from '../lib/ml/forward.js';
+import {
+  forwardLogits,
+  l2Penalty,
+  standardDense,
+  wasmFriendlyDense,
+  type DenseOp,
+} from '../lib/ml/forward.js';
 import { createMlp, denseVariables } from '../lib/ml/model.js';
 import { trainModel } from '../lib/ml/train.js';
 import { head, quickMnist, useWasm } from './helpers.js';
@@ -18,7 +24,12 @@ before(async () => {
 /** Trains a fresh model of record on the first `n` quick-MNIST digits and returns the per-epoch losses. */
 async function lossesFor(seed: number, n = 1500, epochs = 2): Promise<number[]> {
   const { model, config } = createMlp({ seed });
-  const result = await trainModel(model, config, { train: head(data.train, n) }, { epochs, evaluate: false });
+  const result = await trainModel(
+    model,
+    config,
+    { train: head(data.train, n) },
+    { epochs, evaluate: false },
+  );
   model.dispose();
   return result.history.map((m) => m.loss);
 }
@@ -29,8 +40,20 @@ function gradients(dense: DenseOp, seed: number): Float32Array[] {
   const grads = tf.tidy(() => {
     const x = tf.tensor2d(data.train.images.subarray(0, 64 * 784), [64, 784]);
     const y = tf.oneHot(tf.tensor1d(data.train.labels.subarray(0, 64), 'int32'), 10);
-    const masks = config.hidden.map((units, i) => tf.tensor2d(Float32Array.from({ length: 64 * units }, (_, j) => ((j * 7 + i) % 5 === 0 ? 0 : 1.25)), [64, units]));
-    const { grads } = tf.variableGrads(() => tf.add(tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, dense, masks)), l2Penalty(vars, config.l2)!) as tf.Scalar, vars);
+    const masks = config.hidden.map((units, i) =>
+      tf.tensor2d(
+        Float32Array.from({ length: 64 * units }, (_, j) => ((j * 7 + i) % 5 === 0 ? 0 : 1.25)),
+        [64, units],
+      ),
+    );
+    const { grads } = tf.variableGrads(
+      () =>
+        tf.add(
+          tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, dense, masks)),
+          l2Penalty(vars, config.l2)!,
+        ) as tf.Scalar,
+      vars,
+    );
     return vars.map((v) => grads[v.name].dataSync() as Float32Array);
   });
   model.dispose();
@@ -59,25 +82,43 @@ describe('trainModel', () => {
         maxAbs = Math.max(maxAbs, Math.abs(stock[i][j]));
       }
       assert.ok(maxAbs > 0, `gradient ${i} is all zero`);
-      assert.ok(maxDiff <= 1e-5 * Math.max(1, maxAbs) + 1e-6, `gradient ${i}: max diff ${maxDiff} (max |g| ${maxAbs})`);
+      assert.ok(
+        maxDiff <= 1e-5 * Math.max(1, maxAbs) + 1e-6,
+        `gradient ${i}: max diff ${maxDiff} (max |g| ${maxAbs})`,
+      );
     });
   });
 
   it('one step equals a by-hand reference step (L2 in the graph, stock gradients, tf.train.adam)', async () => {
     const batch = head(data.train, 96);
     const { model, config } = createMlp({ seed: 21, dropout: 0 });
-    const result = await trainModel(model, config, { train: batch }, { epochs: 1, batchSize: 96, shuffle: false, evaluate: false });
+    const result = await trainModel(
+      model,
+      config,
+      { train: batch },
+      { epochs: 1, batchSize: 96, shuffle: false, evaluate: false },
+    );
     const reference = createMlp({ seed: 21, dropout: 0 });
     const vars = denseVariables(reference.model);
     const optimizer = tf.train.adam(config.learningRate);
     const refLoss = tf.tidy(() => {
       const x = tf.tensor2d(batch.images, [96, 784]);
       const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), 10);
-      const { value, grads } = tf.variableGrads(() => tf.add(tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, standardDense)), l2Penalty(vars, config.l2)!) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.add(
+            tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, standardDense)),
+            l2Penalty(vars, config.l2)!,
+          ) as tf.Scalar,
+        vars,
+      );
       optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
       return value.dataSync()[0];
     });
-    assert.ok(Math.abs(result.history[0].loss - refLoss) < 1e-5, `loss ${result.history[0].loss} vs reference ${refLoss}`);
+    assert.ok(
+      Math.abs(result.history[0].loss - refLoss) < 1e-5,
+      `loss ${result.history[0].loss} vs reference ${refLoss}`,
+    );
     denseVariables(model).forEach((v, i) => {
       const ours = v.dataSync();
       const ref = vars[i].dataSync();
@@ -93,7 +134,12 @@ describe('trainModel', () => {
   it('stops at the first non-finite loss and keeps the last good weights', async () => {
     // Huge initial weights overflow float32 in the second layer: logits become ±Infinity, the loss NaN.
     const { model, config } = createMlp({ initializer: 'randomNormal', initStddev: 1e30 });
-    const result = await trainModel(model, config, { train: head(data.train, 512), test: head(data.test, 200) }, { epochs: 3, evaluate: false });
+    const result = await trainModel(
+      model,
+      config,
+      { train: head(data.train, 512), test: head(data.test, 200) },
+      { epochs: 3, evaluate: false },
+    );
     assert.equal(result.stop?.reason, 'non-finite-loss');
     assert.equal(result.stop?.epoch, 1);
     assert.equal(result.stop?.batch, 1);
@@ -103,7 +149,12 @@ describe('trainModel', () => {
 
   it('a far too high learning rate (7) stops with "exploded", weights finite and usable', async () => {
     const { model, config } = createMlp({ learningRate: 7 });
-    const result = await trainModel(model, config, { train: head(data.train, 2000) }, { epochs: 2, evaluate: false });
+    const result = await trainModel(
+      model,
+      config,
+      { train: head(data.train, 2000) },
+      { epochs: 2, evaluate: false },
+    );
     assert.equal(result.stop?.reason, 'diverged');
     assert.match(result.stop!.message, /exploded to .* at epoch 1, batch \d+ of 16/);
     const weights = denseVariables(model).map((v) => v.dataSync());
@@ -116,14 +167,23 @@ describe('trainModel', () => {
     const { model, config } = createMlp();
     const counts: number[] = [];
     const controller = new AbortController();
-    const result = await trainModel(model, config, { train: head(data.train, 1024), validation: head(data.validation, 200), test: head(data.test, 200) }, {
-      epochs: 6,
-      onEpoch: (m) => {
-        counts.push(tf.memory().numTensors);
-        if (m.epoch === 4) controller.abort();
+    const result = await trainModel(
+      model,
+      config,
+      {
+        train: head(data.train, 1024),
+        validation: head(data.validation, 200),
+        test: head(data.test, 200),
       },
-      signal: controller.signal,
-    });
+      {
+        epochs: 6,
+        onEpoch: (m) => {
+          counts.push(tf.memory().numTensors);
+          if (m.epoch === 4) controller.abort();
+        },
+        signal: controller.signal,
+      },
+    );
     assert.equal(new Set(counts).size, 1, `tensor counts changed: ${counts}`);
     assert.equal(result.stop?.reason, 'interrupted');
     assert.deepEqual([result.stop?.epoch, result.stop?.batch], [5, 1]);
@@ -136,16 +196,25 @@ describe('trainModel', () => {
     const controller = new AbortController();
     const seen: string[] = [];
     const before = tf.memory().numTensors;
-    const result = await trainModel(model, config, { train: head(data.train, 1024) }, {
-      epochs: 3,
-      evaluate: false,
-      onBatch: (m) => {
-        seen.push(`${m.epoch}.${m.batch}`);
-        if (m.epoch === 2 && m.batch === 3) controller.abort();
+    const result = await trainModel(
+      model,
+      config,
+      { train: head(data.train, 1024) },
+      {
+        epochs: 3,
+        evaluate: false,
+        onBatch: (m) => {
+          seen.push(`${m.epoch}.${m.batch}`);
+          if (m.epoch === 2 && m.batch === 3) controller.abort();
+        },
+        signal: controller.signal,
       },
-      signal: controller.signal,
-    });
-    assert.equal(seen.at(-1), '2.3', `the abort in onBatch never fired; last batch seen ${seen.at(-1)}`);
+    );
+    assert.equal(
+      seen.at(-1),
+      '2.3',
+      `the abort in onBatch never fired; last batch seen ${seen.at(-1)}`,
+    );
     assert.equal(seen.length, 8 + 3);
     assert.equal(result.stop?.reason, 'interrupted');
     assert.match(result.stop!.message, /^training interrupted at epoch 2, batch 3 of 8$/);
@@ -156,8 +225,14 @@ describe('trainModel', () => {
 
   it('validates epochs and batch size against the training set', async () => {
     const { model, config } = createMlp();
-    await assert.rejects(trainModel(model, config, { train: head(data.train, 100) }, { batchSize: 101 }), /batchSize: must be an integer from 1 to the training set size \(100\)/);
-    await assert.rejects(trainModel(model, config, { train: head(data.train, 100) }, { epochs: 0 }), /epochs/);
+    await assert.rejects(
+      trainModel(model, config, { train: head(data.train, 100) }, { batchSize: 101 }),
+      /batchSize: must be an integer from 1 to the training set size \(100\)/,
+    );
+    await assert.rejects(
+      trainModel(model, config, { train: head(data.train, 100) }, { epochs: 0 }),
+      /epochs/,
+    );
     model.dispose();
   });
 });

@@ -69,7 +69,11 @@ export function nearest(typed: string, known: readonly string[]): string | undef
       .split('-')
       .map((part) => part[0] ?? '')
       .join('');
-  const byShape = known.filter((k) => (k.length > t.length && k.startsWith(t) && t.length >= 2) || (k.includes('-') && initials(k) === t));
+  const byShape = known.filter(
+    (k) =>
+      (k.length > t.length && k.startsWith(t) && t.length >= 2) ||
+      (k.includes('-') && initials(k) === t),
+  );
   if (byShape.length === 1) return byShape[0];
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -95,10 +99,20 @@ function looksNumeric(value: string): boolean {
  * and what is allowed: unknown options (with the nearest known one for near misses), missing values,
  * values given to flags, values outside `choices`, and too many or too few positionals.
  */
-export function parseCli<T extends OptionTable>(argv: readonly string[], options: T, positionals?: PositionalRule): ParsedCli<T> {
+export function parseCli<T extends OptionTable>(
+  argv: readonly string[],
+  options: T,
+  positionals?: PositionalRule,
+): ParsedCli<T> {
   const known = optionNames(options);
   // strict: false so this function, not node:util, words every error; tokens tell what was typed.
-  const parsed = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const parsed = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const values: Record<string, string | boolean> = {};
   const rest: string[] = [];
   for (const token of parsed.tokens) {
@@ -112,7 +126,9 @@ export function parseCli<T extends OptionTable>(argv: readonly string[], options
     if (name === undefined) {
       const typed = token.rawName;
       const guess = typed.startsWith('--') ? nearest(token.name, Object.keys(options)) : undefined;
-      const hint = guess ? `did you mean --${guess}? (see --help)` : `expected one of ${known.join(', ')}`;
+      const hint = guess
+        ? `did you mean --${guess}? (see --help)`
+        : `expected one of ${known.join(', ')}`;
       throw new ConfigError(typed, `unknown option; ${hint}`);
     }
     const spec = options[name];
@@ -124,8 +140,14 @@ export function parseCli<T extends OptionTable>(argv: readonly string[], options
     }
     const value = token.value;
     const what = spec.expects ?? (spec.choices ? `one of ${spec.choices.join(', ')}` : 'a value');
-    if (value === undefined || (!token.inlineValue && value.startsWith('-') && !looksNumeric(value))) {
-      throw new ConfigError(flag, `expects ${what}${value === undefined ? '' : `, but is followed by the option ${value}`}`);
+    if (
+      value === undefined ||
+      (!token.inlineValue && value.startsWith('-') && !looksNumeric(value))
+    ) {
+      throw new ConfigError(
+        flag,
+        `expects ${what}${value === undefined ? '' : `, but is followed by the option ${value}`}`,
+      );
     }
     if (spec.choices) {
       const items = spec.list ? value.split(',').map((v) => v.trim()) : [value];
@@ -133,7 +155,9 @@ export function parseCli<T extends OptionTable>(argv: readonly string[], options
         if (!spec.choices.includes(item)) {
           const guess = nearest(item, spec.choices);
           const hint = guess ? ` (did you mean ${guess}?)` : '';
-          const expected = spec.list ? `a comma-separated list of ${spec.choices.join(', ')}` : `one of ${spec.choices.join(', ')}`;
+          const expected = spec.list
+            ? `a comma-separated list of ${spec.choices.join(', ')}`
+            : `one of ${spec.choices.join(', ')}`;
           throw new ConfigError(flag, `unknown value "${item}"${hint}; expected ${expected}`);
         }
       }
@@ -144,23 +168,39 @@ export function parseCli<T extends OptionTable>(argv: readonly string[], options
   for (const p of rest) {
     if (rule.choices && !rule.choices.includes(p)) {
       const guess = nearest(p, rule.choices);
-      throw new ConfigError('arguments', `unknown argument "${p}"${guess ? ` (did you mean ${guess}?)` : ''}; expected ${rule.describe}`);
+      throw new ConfigError(
+        'arguments',
+        `unknown argument "${p}"${guess ? ` (did you mean ${guess}?)` : ''}; expected ${rule.describe}`,
+      );
     }
   }
   if (rest.length > rule.max) {
-    const extra = rest.slice(rule.max).map((p) => `"${p}"`).join(' ');
+    const extra = rest
+      .slice(rule.max)
+      .map((p) => `"${p}"`)
+      .join(' ');
     throw new ConfigError('arguments', `unexpected ${extra}; expected ${rule.describe}`);
   }
   // --help answers even when the arguments the command needs are missing.
-  if (rest.length < rule.min && values.help !== true) throw new ConfigError('arguments', `missing; expected ${rule.describe}`);
+  if (rest.length < rule.min && values.help !== true)
+    throw new ConfigError('arguments', `missing; expected ${rule.describe}`);
   return { values: values as OptionValues<T>, positionals: rest };
 }
 
 /** An integer option value in [min, max], or a ConfigError naming the option and the range. */
-export function intOption(flag: string, raw: string, min: number, max: number, note?: string): number {
+export function intOption(
+  flag: string,
+  raw: string,
+  min: number,
+  max: number,
+  note?: string,
+): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(flag, `expected an integer from ${min} to ${max}${note ? ` (${note})` : ''}, got "${raw}"`);
+    throw new ConfigError(
+      flag,
+      `expected an integer from ${min} to ${max}${note ? ` (${note})` : ''}, got "${raw}"`,
+    );
   }
   return value;
 }
@@ -186,7 +226,8 @@ export function runMain(main: () => Promise<number>, options: MainOptions = {}):
     const rest = message.split('\n').slice(1).join('\n').trim();
     if (rest && error instanceof KitError) process.stderr.write(rest + '\n');
     const verbose = process.argv.includes('--verbose');
-    if (error instanceof Error && error.stack && (verbose || !(error instanceof KitError))) process.stderr.write(error.stack + '\n');
+    if (error instanceof Error && error.stack && (verbose || !(error instanceof KitError)))
+      process.stderr.write(error.stack + '\n');
     finish(error instanceof ConfigError || error instanceof ToolMissingError ? 2 : 1);
   });
 }

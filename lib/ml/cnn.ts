@@ -44,13 +44,41 @@ function check(ok: boolean, option: string, message: string): void {
 /** Fills defaults and rejects out-of-range values, naming the field and the allowed range. */
 export function resolveCnnConfig(overrides: Partial<CnnConfig> = {}): CnnConfig {
   const c: CnnConfig = { ...CNN_DEFAULTS, ...overrides };
-  check(Array.isArray(c.inputShape) && c.inputShape.length === 3 && c.inputShape.every(isPositiveInt), 'inputShape', `must be [height, width, channels] of positive integers, got ${JSON.stringify(c.inputShape)}`);
-  check(Array.isArray(c.filters) && c.filters.length > 0 && c.filters.every(isPositiveInt), 'filters', `must be a non-empty list of positive integers (e.g. 16,32), got ${JSON.stringify(c.filters)}`);
-  check(isPositiveInt(c.kernelSize), 'kernelSize', `must be a positive integer, got ${c.kernelSize}`);
-  check(Number.isInteger(c.denseUnits) && c.denseUnits >= 0, 'denseUnits', `must be an integer ≥ 0, got ${c.denseUnits}`);
-  check(Number.isFinite(c.dropout) && c.dropout >= 0 && c.dropout < 1, 'dropout', `must be in [0, 1), got ${c.dropout}`);
-  check(Number.isFinite(c.learningRate) && c.learningRate > 0, 'learningRate', `must be > 0, got ${c.learningRate}`);
-  check(Number.isInteger(c.numClasses) && c.numClasses >= 2, 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
+  check(
+    Array.isArray(c.inputShape) && c.inputShape.length === 3 && c.inputShape.every(isPositiveInt),
+    'inputShape',
+    `must be [height, width, channels] of positive integers, got ${JSON.stringify(c.inputShape)}`,
+  );
+  check(
+    Array.isArray(c.filters) && c.filters.length > 0 && c.filters.every(isPositiveInt),
+    'filters',
+    `must be a non-empty list of positive integers (e.g. 16,32), got ${JSON.stringify(c.filters)}`,
+  );
+  check(
+    isPositiveInt(c.kernelSize),
+    'kernelSize',
+    `must be a positive integer, got ${c.kernelSize}`,
+  );
+  check(
+    Number.isInteger(c.denseUnits) && c.denseUnits >= 0,
+    'denseUnits',
+    `must be an integer ≥ 0, got ${c.denseUnits}`,
+  );
+  check(
+    Number.isFinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
+    'dropout',
+    `must be in [0, 1), got ${c.dropout}`,
+  );
+  check(
+    Number.isFinite(c.learningRate) && c.learningRate > 0,
+    'learningRate',
+    `must be > 0, got ${c.learningRate}`,
+  );
+  check(
+    Number.isInteger(c.numClasses) && c.numClasses >= 2,
+    'numClasses',
+    `must be an integer ≥ 2, got ${c.numClasses}`,
+  );
   check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
   // Each block shrinks the image by kernelSize − 1 ('valid' convolution), then halves it (pooling).
   let [h, w] = c.inputShape;
@@ -58,8 +86,16 @@ export function resolveCnnConfig(overrides: Partial<CnnConfig> = {}): CnnConfig 
     h = Math.floor((h - c.kernelSize + 1) / 2);
     w = Math.floor((w - c.kernelSize + 1) / 2);
   }
-  check(h >= 1 && w >= 1, 'filters', `${c.filters.length} conv blocks with ${c.kernelSize}×${c.kernelSize} kernels shrink a ${c.inputShape[0]}×${c.inputShape[1]} image to nothing; use fewer blocks or a smaller kernel`);
-  return Object.freeze({ ...c, inputShape: Object.freeze([...c.inputShape]) as CnnConfig['inputShape'], filters: Object.freeze([...c.filters]) });
+  check(
+    h >= 1 && w >= 1,
+    'filters',
+    `${c.filters.length} conv blocks with ${c.kernelSize}×${c.kernelSize} kernels shrink a ${c.inputShape[0]}×${c.inputShape[1]} image to nothing; use fewer blocks or a smaller kernel`,
+  );
+  return Object.freeze({
+    ...c,
+    inputShape: Object.freeze([...c.inputShape]) as CnnConfig['inputShape'],
+    filters: Object.freeze([...c.filters]),
+  });
 }
 
 /**
@@ -96,7 +132,10 @@ tf.serialization.registerClass(SeededDropout);
  * Builds the CNN as a tf.layers Sequential model (summary, save and load work as for the MLP), every
  * initialiser seeded from `config.seed`, one stream per layer.
  */
-export function createCnn(overrides: Partial<CnnConfig> = {}): { model: tf.Sequential; config: CnnConfig } {
+export function createCnn(overrides: Partial<CnnConfig> = {}): {
+  model: tf.Sequential;
+  config: CnnConfig;
+} {
   const config = resolveCnnConfig(overrides);
   let layer = 0;
   const init = () => tf.initializers.glorotUniform({ seed: config.seed * 1000 + layer++ });
@@ -115,12 +154,36 @@ export function createCnn(overrides: Partial<CnnConfig> = {}): { model: tf.Seque
     model.add(tf.layers.maxPooling2d({ name: `pool${i + 1}`, poolSize: 2 }));
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  if (config.dropout > 0) model.add(new SeededDropout({ name: 'dropout1', rate: config.dropout, seed: config.seed * 1000 + 101 }));
+  if (config.dropout > 0)
+    model.add(
+      new SeededDropout({ name: 'dropout1', rate: config.dropout, seed: config.seed * 1000 + 101 }),
+    );
   if (config.denseUnits > 0) {
-    model.add(tf.layers.dense({ name: 'dense', units: config.denseUnits, activation: 'relu', kernelInitializer: init() }));
-    if (config.dropout > 0) model.add(new SeededDropout({ name: 'dropout2', rate: config.dropout, seed: config.seed * 1000 + 102 }));
+    model.add(
+      tf.layers.dense({
+        name: 'dense',
+        units: config.denseUnits,
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
+    );
+    if (config.dropout > 0)
+      model.add(
+        new SeededDropout({
+          name: 'dropout2',
+          rate: config.dropout,
+          seed: config.seed * 1000 + 102,
+        }),
+      );
   }
-  model.add(tf.layers.dense({ name: 'output', units: config.numClasses, activation: 'softmax', kernelInitializer: init() }));
+  model.add(
+    tf.layers.dense({
+      name: 'output',
+      units: config.numClasses,
+      activation: 'softmax',
+      kernelInitializer: init(),
+    }),
+  );
   return { model, config };
 }
 
@@ -149,7 +212,11 @@ export interface CnnTrainOptions {
 /** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
 function inputShapeOf(model: tf.LayersModel): number[] {
   const shape = model.inputs[0].shape.slice(1);
-  if (shape.some((d) => d === null)) throw new ConfigError('model', `input shape ${JSON.stringify(model.inputs[0].shape)} must be fixed apart from the batch axis`);
+  if (shape.some((d) => d === null))
+    throw new ConfigError(
+      'model',
+      `input shape ${JSON.stringify(model.inputs[0].shape)} must be fixed apart from the batch axis`,
+    );
   return shape as number[];
 }
 
@@ -157,7 +224,10 @@ function pixelsOf(model: tf.LayersModel, split: Split): { shape: number[]; d: nu
   const shape = inputShapeOf(model);
   const d = shape.reduce((a, b) => a * b, 1);
   if (split.count > 0 && split.images.length !== split.count * d) {
-    throw new ConfigError('model', `takes ${shape.join('×')} = ${d} values per image, but the data has ${split.images.length / split.count}`);
+    throw new ConfigError(
+      'model',
+      `takes ${shape.join('×')} = ${d} values per image, but the data has ${split.images.length / split.count}`,
+    );
   }
   return { shape, d };
 }
@@ -194,14 +264,23 @@ export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
   let lossSum = 0;
   for (let i = 0; i < split.count; i++) {
     let best = 0;
-    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    for (let c = 1; c < k; c++)
+      if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
     predicted[i] = best;
     confidence[i] = probabilities[i * k + best];
     if (best === split.labels[i]) correct++;
     lossSum -= Math.log(Math.min(Math.max(probabilities[i * k + split.labels[i]], 1e-7), 1 - 1e-7));
   }
   const count = Math.max(split.count, 1);
-  return { probabilities, predicted, confidence, labels: split.labels, numClasses: k, loss: lossSum / count, accuracy: correct / count };
+  return {
+    probabilities,
+    predicted,
+    confidence,
+    labels: split.labels,
+    numClasses: k,
+    loss: lossSum / count,
+    accuracy: correct / count,
+  };
 }
 
 /**
@@ -211,13 +290,28 @@ export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
  * cleanly, keeping the last good weights, on a NaN/Infinity or exploding loss, or when `signal` fires.
  * Epoch metrics have the MLP's shape (lib/ml/train.ts), so the same charts and tables apply.
  */
-export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainConfig, data: TrainData, options: CnnTrainOptions = {}): Promise<TrainResult> {
+export async function trainCnn(
+  model: tf.LayersModel,
+  config: ClassifierTrainConfig,
+  data: TrainData,
+  options: CnnTrainOptions = {},
+): Promise<TrainResult> {
   ensureConvGradient();
-  const { epochs = 10, batchSize = 128, shuffle = true, evaluate = true, divergenceFactor = 1000 } = options;
+  const {
+    epochs = 10,
+    batchSize = 128,
+    shuffle = true,
+    evaluate = true,
+    divergenceFactor = 1000,
+  } = options;
   const train = data.train;
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000)
+    throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > train.count) {
-    throw new ConfigError('batchSize', `must be an integer from 1 to the training set size (${train.count}), got ${batchSize}`);
+    throw new ConfigError(
+      'batchSize',
+      `must be an integer from 1 to the training set size (${train.count}), got ${batchSize}`,
+    );
   }
   const { shape, d } = pixelsOf(model, train);
   const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
@@ -232,12 +326,16 @@ export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainCon
   let stop: TrainStop | null = null;
   let firstLoss: number | undefined;
   let lastGood: tf.Tensor[] = [];
-  const isHealthy = (loss: number) => Number.isFinite(loss) && (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
+  const isHealthy = (loss: number) =>
+    Number.isFinite(loss) &&
+    (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
 
   try {
     for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
       const started = performance.now();
-      const order = shuffle ? permutation(train.count, rng) : Int32Array.from({ length: train.count }, (_, i) => i);
+      const order = shuffle
+        ? permutation(train.count, rng)
+        : Int32Array.from({ length: train.count }, (_, i) => i);
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -261,7 +359,12 @@ export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainCon
             const ce = crossEntropy(y, probs);
             return (regularisation.length ? tf.addN([ce, ...regularisation]) : ce) as tf.Scalar;
           }, vars);
-          const hit = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), tf.tensor1d(labelBuf.subarray(0, n), 'int32')), 'float32'));
+          const hit = tf.sum(
+            tf.cast(
+              tf.equal(tf.argMax(probs!, 1), tf.tensor1d(labelBuf.subarray(0, n), 'int32')),
+              'float32',
+            ),
+          );
           // The clipped loss stays finite even when the outputs are NaN (clipping maps NaN into range):
           // the outputs' sum, n when healthy, is what reveals a broken network.
           const [clipped, hitCount, outputSum] = tf.stack([value, hit, tf.sum(probs!)]).dataSync();
@@ -270,17 +373,30 @@ export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainCon
           if (isHealthy(loss)) {
             tf.dispose(lastGood);
             lastGood = vars.map((v) => tf.keep(v.clone()));
-            optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+            optimizer.applyGradients(
+              Object.entries(grads).map(([name, tensor]) => ({ name, tensor })),
+            );
           }
           return [loss, hitCount];
         });
         if (!isHealthy(lossValue)) {
           if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
           const where = `at epoch ${epoch}, batch ${b + 1} of ${batches}`;
-          const kept = 'the weights from the last good batch were kept (try a smaller learning rate)';
+          const kept =
+            'the weights from the last good batch were kept (try a smaller learning rate)';
           stop = Number.isFinite(lossValue)
-            ? { reason: 'diverged', epoch, batch: b + 1, message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}` }
-            : { reason: 'non-finite-loss', epoch, batch: b + 1, message: `training stopped: the loss became ${lossValue} ${where}; ${kept}` };
+            ? {
+                reason: 'diverged',
+                epoch,
+                batch: b + 1,
+                message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}`,
+              }
+            : {
+                reason: 'non-finite-loss',
+                epoch,
+                batch: b + 1,
+                message: `training stopped: the loss became ${lossValue} ${where}; ${kept}`,
+              };
           break;
         }
         firstLoss ??= lossValue;
@@ -291,15 +407,24 @@ export async function trainCnn(model: tf.LayersModel, config: ClassifierTrainCon
         // Let signal handlers, timers and notebook output run now and then.
         if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
-          stop = { reason: 'interrupted', epoch, batch: b + 1, message: `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}` };
+          stop = {
+            reason: 'interrupted',
+            epoch,
+            batch: b + 1,
+            message: `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`,
+          };
           break;
         }
       }
       if (stop) break;
       const seconds = (performance.now() - started) / 1000;
       const evalStarted = performance.now();
-      const val = evaluate && data.validation && data.validation.count > 0 ? predictCnn(model, data.validation) : undefined;
-      const test = evaluate && data.test && data.test.count > 0 ? predictCnn(model, data.test) : undefined;
+      const val =
+        evaluate && data.validation && data.validation.count > 0
+          ? predictCnn(model, data.validation)
+          : undefined;
+      const test =
+        evaluate && data.test && data.test.count > 0 ? predictCnn(model, data.test) : undefined;
       const metrics: EpochMetrics = {
         epoch,
         loss: lossSum / seen,

@@ -40,7 +40,11 @@ type Conv2DBackpropFilterAttrs = {
 
 function kernelOf(name: string, backendName: string): tf.KernelFunc {
   const config = tf.getKernel(name, backendName);
-  if (!config) throw new KitError('engine', `the '${backendName}' backend has no '${name}' kernel, which the convolution gradient needs`);
+  if (!config)
+    throw new KitError(
+      'engine',
+      `the '${backendName}' backend has no '${name}' kernel, which the convolution gradient needs`,
+    );
   return config.kernelFunc;
 }
 
@@ -53,9 +57,19 @@ export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const a = attrs as unknown as Conv2DBackpropFilterAttrs;
     if (a.dataFormat !== 'NHWC') {
-      throw new KitError('conv-gradient', `Conv2DBackpropFilter on ${backendName}: dataFormat '${a.dataFormat}' is not supported; expected 'NHWC' (channels last)`);
+      throw new KitError(
+        'conv-gradient',
+        `Conv2DBackpropFilter on ${backendName}: dataFormat '${a.dataFormat}' is not supported; expected 'NHWC' (channels last)`,
+      );
     }
-    const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterShape,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     const { strideHeight, strideWidth, filterHeight, filterWidth, padInfo } = info;
     const transpose = kernelOf('Transpose', backendName);
     const conv2d = kernelOf('Conv2D', backendName);
@@ -66,14 +80,33 @@ export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig
 
     const xT = run(transpose, { x }, { perm: [3, 1, 2, 0] }); // [c, H, W, batch]
     const dyT = run(transpose, { x: dy }, { perm: [1, 2, 0, 3] }); // [oh, ow, batch, o]
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]];
-    let grad = run(conv2d, { x: xT, filter: dyT }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [strideHeight, strideWidth], dimRoundingMode: undefined });
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [padInfo.top, padInfo.bottom],
+      [padInfo.left, padInfo.right],
+      [0, 0],
+    ];
+    let grad = run(
+      conv2d,
+      { x: xT, filter: dyT },
+      {
+        strides: [1, 1],
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [strideHeight, strideWidth],
+        dimRoundingMode: undefined,
+      },
+    );
     b.disposeData(xT.dataId);
     b.disposeData(dyT.dataId);
     // With 'valid' padding and a stride that does not divide the input, the last rows/columns of x are
     // never read: the convolution above then yields more than kh × kw positions; the first ones are dW.
     if (grad.shape[1] !== filterHeight || grad.shape[2] !== filterWidth) {
-      const cropped = run(slice, { x: grad }, { begin: [0, 0, 0, 0], size: [grad.shape[0], filterHeight, filterWidth, grad.shape[3]] });
+      const cropped = run(
+        slice,
+        { x: grad },
+        { begin: [0, 0, 0, 0], size: [grad.shape[0], filterHeight, filterWidth, grad.shape[3]] },
+      );
       b.disposeData(grad.dataId);
       grad = cropped;
     }
@@ -84,7 +117,9 @@ export function conv2dBackpropFilterKernel(backendName: string): tf.KernelConfig
   return { kernelName: CONV_FILTER_GRADIENT_KERNEL, backendName, kernelFunc };
 }
 
-type Conv2DBackpropInputAttrs = Omit<Conv2DBackpropFilterAttrs, 'filterShape'> & { inputShape: [number, number, number, number] };
+type Conv2DBackpropInputAttrs = Omit<Conv2DBackpropFilterAttrs, 'filterShape'> & {
+  inputShape: [number, number, number, number];
+};
 
 /*
  * wasm's own Conv2DBackpropInput is a scalar loop: for the 13×13×16 → 32 layer of notebook 07's CNN it
@@ -92,12 +127,22 @@ type Conv2DBackpropInputAttrs = Omit<Conv2DBackpropFilterAttrs, 'filterShape'> &
  * plain convolution of dy with the filter flipped in space and its channel axes swapped, padded by
  * k − 1 − pad, which XNNPACK runs. Other strides (and pads ≥ k) keep wasm's kernel.
  */
-export function conv2dBackpropInputKernel(backendName: string, fallback: tf.KernelFunc): tf.KernelConfig {
+export function conv2dBackpropInputKernel(
+  backendName: string,
+  fallback: tf.KernelFunc,
+): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = attrs as unknown as Conv2DBackpropInputAttrs;
-    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     const { top, bottom, left, right } = info.padInfo;
     const kh = info.filterHeight;
     const kw = info.filterWidth;
@@ -105,12 +150,24 @@ export function conv2dBackpropInputKernel(backendName: string, fallback: tf.Kern
     if (!plain || Math.max(top, bottom) >= kh || Math.max(left, right) >= kw) return fallback(args);
     const b = backend as DisposingBackend;
     const run = (name: string, ins: Record<string, tf.TensorInfo>, at: object) =>
-      kernelOf(name, backendName)({ inputs: ins, backend, attrs: at as tf.NamedAttrMap }) as tf.TensorInfo;
+      kernelOf(
+        name,
+        backendName,
+      )({ inputs: ins, backend, attrs: at as tf.NamedAttrMap }) as tf.TensorInfo;
     const flipped = run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }); // [kh, kw, o, c]
     b.disposeData(flipped.dataId);
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
-    const dx = run('Conv2D', { x: dy, filter: swapped }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [kh - 1 - top, kh - 1 - bottom],
+      [kw - 1 - left, kw - 1 - right],
+      [0, 0],
+    ];
+    const dx = run(
+      'Conv2D',
+      { x: dy, filter: swapped },
+      { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] },
+    );
     b.disposeData(swapped.dataId);
     return dx;
   };
@@ -134,7 +191,14 @@ export function maxPoolGradKernel(backendName: string): tf.KernelConfig {
   const kernelFunc: tf.KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const a = attrs as unknown as MaxPoolGradAttrs;
-    const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     const heap = backend as HeapBackend;
     const out = heap.makeOutput([...input.shape], 'float32');
     // Views only after makeOutput: allocating may grow (and so replace) the wasm memory buffer.
@@ -182,7 +246,8 @@ export function maxPoolGradKernel(backendName: string): tf.KernelConfig {
 const installed = new Set<tf.KernelFunc>();
 
 function replaceKernel(config: tf.KernelConfig): void {
-  if (tf.getKernel(config.kernelName, config.backendName)) tf.unregisterKernel(config.kernelName, config.backendName);
+  if (tf.getKernel(config.kernelName, config.backendName))
+    tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
   installed.add(config.kernelFunc);
 }
@@ -206,9 +271,13 @@ export function ensureConvGradient(): boolean {
   const inputGrad = current(CONV_INPUT_GRADIENT_KERNEL);
   if (inputGrad && !installed.has(inputGrad.kernelFunc)) {
     // Keep wasm's setup (it binds the C function the fallback calls) for a backend created later.
-    replaceKernel({ ...conv2dBackpropInputKernel(backendName, inputGrad.kernelFunc), setupFunc: inputGrad.setupFunc });
+    replaceKernel({
+      ...conv2dBackpropInputKernel(backendName, inputGrad.kernelFunc),
+      setupFunc: inputGrad.setupFunc,
+    });
   }
   const poolGrad = current(MAX_POOL_GRADIENT_KERNEL);
-  if (!poolGrad || !installed.has(poolGrad.kernelFunc)) replaceKernel(maxPoolGradKernel(backendName));
+  if (!poolGrad || !installed.has(poolGrad.kernelFunc))
+    replaceKernel(maxPoolGradKernel(backendName));
   return true;
 }

@@ -30,7 +30,6 @@ export interface EngineReport {
 /** Loads a package by name (CommonJS require); injectable so tests can simulate broken installs. */
 export type PackageLoader = (packageName: string) => unknown; // may return a promise: it is awaited
 
-
 const requireFromHere = createRequire(import.meta.url);
 const defaultLoader: PackageLoader = (name) => requireFromHere(name);
 
@@ -45,28 +44,46 @@ const LADDER: ReadonlyArray<{ engine: EngineName; packageName: string }> = [
 
 export function parseEngineChoice(value: string): EngineChoice {
   if ((ENGINE_CHOICES as readonly string[]).includes(value)) return value as EngineChoice;
-  throw new ConfigError('--engine', `unknown engine "${value}"; expected one of ${ENGINE_CHOICES.join(', ')}`);
+  throw new ConfigError(
+    '--engine',
+    `unknown engine "${value}"; expected one of ${ENGINE_CHOICES.join(', ')}`,
+  );
 }
 
 function describeFailure(error: unknown): string {
   const err = error as { code?: string; message?: string };
   if (err?.code === 'MODULE_NOT_FOUND' && String(err.message).includes("Cannot find module '")) {
     const firstLine = String(err.message).split('\n')[0];
-    return firstLine.includes('tfjs-node') || firstLine.includes('tfjs-backend') ? 'not installed' : `failed to load: ${firstLine}`;
+    return firstLine.includes('tfjs-node') || firstLine.includes('tfjs-backend')
+      ? 'not installed'
+      : `failed to load: ${firstLine}`;
   }
   return `failed to load: ${String(err?.message ?? error).split('\n')[0]}`;
 }
 
-async function tryRung(rung: { engine: EngineName; packageName: string }, load: PackageLoader): Promise<EngineAttempt> {
+async function tryRung(
+  rung: { engine: EngineName; packageName: string },
+  load: PackageLoader,
+): Promise<EngineAttempt> {
   const { engine, packageName } = rung;
   try {
     await load(packageName);
     // A package that loads but registers nothing (e.g. a stand-in under the same name) is no engine.
     if (tf.findBackendFactory(engine) === null) {
-      return { engine, packageName, ok: false, reason: `loaded, but registered no '${engine}' backend` };
+      return {
+        engine,
+        packageName,
+        ok: false,
+        reason: `loaded, but registered no '${engine}' backend`,
+      };
     }
     if (!(await tf.setBackend(engine))) {
-      return { engine, packageName, ok: false, reason: `the '${engine}' backend failed to initialise` };
+      return {
+        engine,
+        packageName,
+        ok: false,
+        reason: `the '${engine}' backend failed to initialise`,
+      };
     }
     // wasm 4.22 lacks the convolution filter gradient: without it no CNN can train there.
     if (engine === 'wasm') ensureConvGradient();
@@ -78,7 +95,10 @@ async function tryRung(rung: { engine: EngineName; packageName: string }, load: 
 
 function summarise(chosen: EngineAttempt, attempts: readonly EngineAttempt[]): string {
   const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.packageName}: ${a.reason}`);
-  return `${chosen.engine} (${chosen.packageName})` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+  return (
+    `${chosen.engine} (${chosen.packageName})` +
+    (skipped.length ? `; skipped ${skipped.join('; ')}` : '')
+  );
 }
 
 /**
@@ -86,7 +106,10 @@ function summarise(chosen: EngineAttempt, attempts: readonly EngineAttempt[]): s
  * engine fails with a clear error when it cannot run. Never throws because a native engine is missing
  * under 'auto'.
  */
-export async function initEngine(choice: EngineChoice = 'auto', load: PackageLoader = defaultLoader): Promise<EngineReport> {
+export async function initEngine(
+  choice: EngineChoice = 'auto',
+  load: PackageLoader = defaultLoader,
+): Promise<EngineReport> {
   const rungs = choice === 'auto' ? LADDER : LADDER.filter((r) => r.engine === choice);
   if (rungs.length === 0) parseEngineChoice(choice);
   const attempts: EngineAttempt[] = [];
@@ -94,9 +117,17 @@ export async function initEngine(choice: EngineChoice = 'auto', load: PackageLoa
     const attempt = await tryRung(rung, load);
     attempts.push(attempt);
     if (attempt.ok) {
-      return { engine: attempt.engine, packageName: attempt.packageName, attempts, summary: summarise(attempt, attempts) };
+      return {
+        engine: attempt.engine,
+        packageName: attempt.packageName,
+        attempts,
+        summary: summarise(attempt, attempts),
+      };
     }
   }
   const reasons = attempts.map((a) => `${a.packageName}: ${a.reason}`).join('; ');
-  throw new KitError('engine', `engine "${choice}" is not available (${reasons}); see environment.md for installing native engines`);
+  throw new KitError(
+    'engine',
+    `engine "${choice}" is not available (${reasons}); see environment.md for installing native engines`,
+  );
 }

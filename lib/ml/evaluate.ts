@@ -33,7 +33,13 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
       const x = tf.tensor2d(split.images.subarray(start * d, (start + n) * d), [n, d]);
       const logits = forwardLogits(vars, x, config, standardDense);
       const labels = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + n), 'int32'), k);
-      const ce = tf.losses.softmaxCrossEntropy(labels, logits, undefined, undefined, tf.Reduction.NONE);
+      const ce = tf.losses.softmaxCrossEntropy(
+        labels,
+        logits,
+        undefined,
+        undefined,
+        tf.Reduction.NONE,
+      );
       return [tf.softmax(logits).dataSync() as Float32Array, ce.dataSync() as Float32Array];
     });
     probabilities.set(probs, start * k);
@@ -44,17 +50,28 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
   let correct = 0;
   for (let i = 0; i < split.count; i++) {
     let best = 0;
-    for (let c = 1; c < k; c++) if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
+    for (let c = 1; c < k; c++)
+      if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
     predicted[i] = best;
     confidence[i] = probabilities[i * k + best];
     if (best === split.labels[i]) correct++;
   }
   const count = Math.max(split.count, 1);
-  return { probabilities, predicted, confidence, labels: split.labels, numClasses: k, loss: lossSum / count, accuracy: correct / count };
+  return {
+    probabilities,
+    predicted,
+    confidence,
+    labels: split.labels,
+    numClasses: k,
+    loss: lossSum / count,
+    accuracy: correct / count,
+  };
 }
 
 /** matrix[true][predicted] = count. */
-export function confusionMatrix(p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses'>): number[][] {
+export function confusionMatrix(
+  p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses'>,
+): number[][] {
   const m = Array.from({ length: p.numClasses }, () => new Array<number>(p.numClasses).fill(0));
   for (let i = 0; i < p.labels.length; i++) m[p.labels[i]][p.predicted[i]]++;
   return m;
@@ -116,7 +133,11 @@ function byConfidence(p: Ranked, keep: (i: number) => boolean, order: 'most' | '
 
 /** Samples of class `trueClass` predicted as `predictedClass`, most confident first. */
 export function mistakes(p: Ranked, trueClass: number, predictedClass: number): number[] {
-  return byConfidence(p, (i) => p.labels[i] === trueClass && p.predicted[i] === predictedClass, 'most');
+  return byConfidence(
+    p,
+    (i) => p.labels[i] === trueClass && p.predicted[i] === predictedClass,
+    'most',
+  );
 }
 
 /** Misclassified samples the model was surest about, most confident first: often ambiguous or mislabelled digits. */

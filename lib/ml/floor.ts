@@ -48,7 +48,12 @@ export interface FloorMeasurement {
  * The sum is the floor under any training loop at this batch size: everything else a step does
  * (activations, dropout, loss, Adam, bookkeeping) only adds to it.
  */
-export function measureMatmulFloor(config: MlpConfig, batchSize: number, trainCount: number, reps = 20): FloorMeasurement {
+export function measureMatmulFloor(
+  config: MlpConfig,
+  batchSize: number,
+  trainCount: number,
+  reps = 20,
+): FloorMeasurement {
   const timed = stepProducts(config, batchSize).map((p) => {
     const [a, b] = tf.tidy(() => [tf.randomNormal([...p.a]), tf.randomNormal([...p.b])]);
     const run = () => tf.tidy(() => void tf.matMul(a, b).dataSync());

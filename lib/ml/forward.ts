@@ -3,15 +3,31 @@ import * as tf from '@tensorflow/tfjs';
 import type { Activation, MlpConfig } from './model.js';
 
 /** y = activation(x·W + b). `needsInputGrad` is false for the first layer: nobody needs ∂loss/∂pixels. */
-export type DenseOp = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation, needsInputGrad: boolean) => tf.Tensor2D;
+export type DenseOp = (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: Activation,
+  needsInputGrad: boolean,
+) => tf.Tensor2D;
 
 const FUSABLE: ReadonlySet<Activation> = new Set(['relu', 'linear', 'sigmoid', 'elu']);
 
-function denseForward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation): tf.Tensor2D {
+function denseForward(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: Activation,
+): tf.Tensor2D {
   if (FUSABLE.has(activation)) {
     // One kernel for matmul + bias + activation instead of three, but only where no gradient tape records
     // (inference): under a tape tf.fused.matMul runs the three (docs/performance.md: fusing by hand).
-    return tf.fused.matMul({ a: x, b: w, bias: b, activation: activation as tf.fused.Activation }) as tf.Tensor2D;
+    return tf.fused.matMul({
+      a: x,
+      b: w,
+      bias: b,
+      activation: activation as tf.fused.Activation,
+    }) as tf.Tensor2D;
   }
   return tf.tanh(tf.add(tf.matMul(x, w), b)) as tf.Tensor2D;
 }
@@ -48,24 +64,29 @@ function fastDenseFn(activation: Activation) {
   let fn = fastDenseCache.get(key);
   if (!fn) {
     fn = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
-          const y = denseForward(x, w, b, activation);
-          save([x, w, y]);
-          return {
-            value: y,
-            gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-              const [xs, ws, ys] = saved as tf.Tensor2D[];
-              const dz = activationGrad(dy, ys, activation);
-              return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
-            },
-          };
-        }) as never); // customGrad's typings cover one input; the runtime takes any number.
+      const y = denseForward(x, w, b, activation);
+      save([x, w, y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+          const [xs, ws, ys] = saved as tf.Tensor2D[];
+          const dz = activationGrad(dy, ys, activation);
+          return [tf.matMul(dz, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dz), tf.sum(dz, 0)];
+        },
+      };
+    }) as never); // customGrad's typings cover one input; the runtime takes any number.
     fastDenseCache.set(key, fn);
   }
   return fn;
 }
 
 /** First layer: x is data, so it is captured rather than passed, and no ∂loss/∂x is ever computed. */
-function firstLayerDense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation): tf.Tensor2D {
+function firstLayerDense(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  activation: Activation,
+): tf.Tensor2D {
   const fn = tf.customGrad(((wIn: tf.Tensor2D, bIn: tf.Tensor1D, save: tf.GradSaveFunc) => {
     const y = denseForward(x, wIn, bIn, activation);
     save([y]);
@@ -81,7 +102,9 @@ function firstLayerDense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activat
 }
 
 export const wasmFriendlyDense: DenseOp = (x, w, b, activation, needsInputGrad) =>
-  needsInputGrad ? (fastDenseFn(activation)(x, w, b) as tf.Tensor2D) : firstLayerDense(x, w, b, activation);
+  needsInputGrad
+    ? (fastDenseFn(activation)(x, w, b) as tf.Tensor2D)
+    : firstLayerDense(x, w, b, activation);
 
 /** Picks the dense op for a backend: the explicit-transpose gradient only where it helps. */
 export function denseOpFor(backend: string): DenseOp {
@@ -103,7 +126,13 @@ export function forwardLogits(
   const layers = vars.length / 2;
   for (let i = 0; i < layers; i++) {
     const last = i === layers - 1;
-    h = dense(h, vars[2 * i] as tf.Tensor2D, vars[2 * i + 1] as tf.Tensor1D, last ? 'linear' : config.activation, i > 0);
+    h = dense(
+      h,
+      vars[2 * i] as tf.Tensor2D,
+      vars[2 * i + 1] as tf.Tensor1D,
+      last ? 'linear' : config.activation,
+      i > 0,
+    );
     if (!last && masks) h = tf.mul(h, masks[i]);
   }
   return h;

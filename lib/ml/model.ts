@@ -50,14 +50,42 @@ const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
 export function resolveConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
   const c: MlpConfig = { ...MODEL_OF_RECORD, ...overrides };
   check(isPositiveInt(c.inputSize), 'inputSize', `must be a positive integer, got ${c.inputSize}`);
-  check(Array.isArray(c.hidden) && c.hidden.every(isPositiveInt), 'hidden', `must be a list of positive integers (e.g. 256,128), got ${JSON.stringify(c.hidden)}`);
-  check((ACTIVATIONS as readonly string[]).includes(c.activation), 'activation', `unknown activation "${c.activation}"; expected one of ${ACTIVATIONS.join(', ')}`);
-  check(Number.isFinite(c.dropout) && c.dropout >= 0 && c.dropout < 1, 'dropout', `must be in [0, 1), got ${c.dropout}`);
+  check(
+    Array.isArray(c.hidden) && c.hidden.every(isPositiveInt),
+    'hidden',
+    `must be a list of positive integers (e.g. 256,128), got ${JSON.stringify(c.hidden)}`,
+  );
+  check(
+    (ACTIVATIONS as readonly string[]).includes(c.activation),
+    'activation',
+    `unknown activation "${c.activation}"; expected one of ${ACTIVATIONS.join(', ')}`,
+  );
+  check(
+    Number.isFinite(c.dropout) && c.dropout >= 0 && c.dropout < 1,
+    'dropout',
+    `must be in [0, 1), got ${c.dropout}`,
+  );
   check(Number.isFinite(c.l2) && c.l2 >= 0, 'l2', `must be ≥ 0, got ${c.l2}`);
-  check((INITIALIZERS as readonly string[]).includes(c.initializer), 'initializer', `unknown initializer "${c.initializer}"; expected one of ${INITIALIZERS.join(', ')}`);
-  check(Number.isFinite(c.initStddev) && c.initStddev > 0, 'initStddev', `must be > 0, got ${c.initStddev}`);
-  check(Number.isFinite(c.learningRate) && c.learningRate > 0, 'learningRate', `must be > 0, got ${c.learningRate}`);
-  check(Number.isInteger(c.numClasses) && c.numClasses >= 2, 'numClasses', `must be an integer ≥ 2, got ${c.numClasses}`);
+  check(
+    (INITIALIZERS as readonly string[]).includes(c.initializer),
+    'initializer',
+    `unknown initializer "${c.initializer}"; expected one of ${INITIALIZERS.join(', ')}`,
+  );
+  check(
+    Number.isFinite(c.initStddev) && c.initStddev > 0,
+    'initStddev',
+    `must be > 0, got ${c.initStddev}`,
+  );
+  check(
+    Number.isFinite(c.learningRate) && c.learningRate > 0,
+    'learningRate',
+    `must be > 0, got ${c.learningRate}`,
+  );
+  check(
+    Number.isInteger(c.numClasses) && c.numClasses >= 2,
+    'numClasses',
+    `must be an integer ≥ 2, got ${c.numClasses}`,
+  );
   check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
   return Object.freeze({ ...c, hidden: Object.freeze([...c.hidden]) });
 }
@@ -81,7 +109,10 @@ function initializerFor(config: MlpConfig, layerIndex: number) {
  * be summarised, saved in the TensorFlow.js format and loaded in a browser. Training runs our own loop
  * (lib/train.ts) on these same weights.
  */
-export function createMlp(overrides: Partial<MlpConfig> = {}): { model: tf.Sequential; config: MlpConfig } {
+export function createMlp(overrides: Partial<MlpConfig> = {}): {
+  model: tf.Sequential;
+  config: MlpConfig;
+} {
   const config = resolveConfig(overrides);
   const model = tf.sequential({ name: 'mlp' });
   config.hidden.forEach((units, i) => {
@@ -133,12 +164,15 @@ export function summarize(model: tf.LayersModel): { layers: LayerSummary[]; tota
 
 /** The trainable variables, in order: [kernel1, bias1, kernel2, bias2, …]. */
 export function denseVariables(model: tf.LayersModel): tf.Variable[] {
-  return model.layers.flatMap((layer) => layer.trainableWeights.map((w) => w.read() as tf.Variable));
+  return model.layers.flatMap((layer) =>
+    layer.trainableWeights.map((w) => w.read() as tf.Variable),
+  );
 }
 
 /** Test accuracy of the model of record after 1, 5 and 10 epochs, as the project documents it. */
-export const REFERENCE_ACCURACY: readonly { readonly epoch: number; readonly accuracy: number }[] = Object.freeze([
-  Object.freeze({ epoch: 1, accuracy: 0.923 }),
-  Object.freeze({ epoch: 5, accuracy: 0.971 }),
-  Object.freeze({ epoch: 10, accuracy: 0.982 }),
-]);
+export const REFERENCE_ACCURACY: readonly { readonly epoch: number; readonly accuracy: number }[] =
+  Object.freeze([
+    Object.freeze({ epoch: 1, accuracy: 0.923 }),
+    Object.freeze({ epoch: 5, accuracy: 0.971 }),
+    Object.freeze({ epoch: 10, accuracy: 0.982 }),
+  ]);

@@ -14,12 +14,19 @@ export interface ModelMeta {
   readonly format: typeof META_FORMAT;
   readonly config: MlpConfig;
   readonly history: readonly EpochMetrics[];
-  readonly dataset?: { readonly name: string; readonly source: string; readonly trainSamples: number; readonly classNames: readonly string[] };
+  readonly dataset?: {
+    readonly name: string;
+    readonly source: string;
+    readonly trainSamples: number;
+    readonly classNames: readonly string[];
+  };
   readonly engine?: string;
   readonly createdAt: string;
 }
 
-export type ModelMetaInput = Omit<ModelMeta, 'format' | 'createdAt' | 'history'> & { history?: readonly EpochMetrics[] };
+export type ModelMetaInput = Omit<ModelMeta, 'format' | 'createdAt' | 'history'> & {
+  history?: readonly EpochMetrics[];
+};
 
 /** data/models in the project, where trained models live by default. */
 function modelsDir(): string {
@@ -37,7 +44,10 @@ export function isModelName(name: string): boolean {
 export function resolveModelDir(nameOrPath: string): string {
   if (nameOrPath.includes('/') || nameOrPath.includes(path.sep)) return path.resolve(nameOrPath);
   if (!isModelName(nameOrPath)) {
-    throw new KitError('model-name', `model name "${nameOrPath}" is not valid: use letters, digits, '.', '_' or '-' (at most 64)`);
+    throw new KitError(
+      'model-name',
+      `model name "${nameOrPath}" is not valid: use letters, digits, '.', '_' or '-' (at most 64)`,
+    );
   }
   return path.join(modelsDir(), nameOrPath);
 }
@@ -56,7 +66,11 @@ async function writeFileSynced(file: string, data: string | Uint8Array): Promise
  * Writes model.json + weights.bin + meta.json into a temporary sibling folder, then swaps it in:
  * at every instant the target is either the old complete model or the new complete one.
  */
-export async function saveModel(model: tf.LayersModel, meta: ModelMetaInput, nameOrPath: string): Promise<string> {
+export async function saveModel(
+  model: tf.LayersModel,
+  meta: ModelMetaInput,
+  nameOrPath: string,
+): Promise<string> {
   const target = resolveModelDir(nameOrPath);
   const parent = path.dirname(target);
   const base = path.basename(target);
@@ -67,7 +81,9 @@ export async function saveModel(model: tf.LayersModel, meta: ModelMetaInput, nam
   try {
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {
-        const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)));
+        const weights = new Uint8Array(
+          tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0)),
+        );
         const modelJson = {
           format: 'layers-model',
           generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
@@ -77,8 +93,16 @@ export async function saveModel(model: tf.LayersModel, meta: ModelMetaInput, nam
         };
         await writeFileSynced(path.join(staging, 'weights.bin'), weights);
         await writeFileSynced(path.join(staging, 'model.json'), JSON.stringify(modelJson));
-        const full: ModelMeta = { format: META_FORMAT, history: [], ...meta, createdAt: new Date().toISOString() };
-        await writeFileSynced(path.join(staging, 'meta.json'), JSON.stringify(full, null, 2) + '\n');
+        const full: ModelMeta = {
+          format: META_FORMAT,
+          history: [],
+          ...meta,
+          createdAt: new Date().toISOString(),
+        };
+        await writeFileSynced(
+          path.join(staging, 'meta.json'),
+          JSON.stringify(full, null, 2) + '\n',
+        );
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
@@ -99,7 +123,12 @@ async function readRequired(dir: string, file: string): Promise<Buffer> {
     return await fs.readFile(full);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelFileError(full, code === 'ENOENT' ? 'missing: a saved model needs model.json, weights.bin and meta.json' : `cannot be read (${code})`);
+    throw new ModelFileError(
+      full,
+      code === 'ENOENT'
+        ? 'missing: a saved model needs model.json, weights.bin and meta.json'
+        : `cannot be read (${code})`,
+    );
   }
 }
 
@@ -107,7 +136,10 @@ function parseJson(file: string, bytes: Buffer): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new ModelFileError(file, `is not valid JSON (truncated or corrupted?): ${(error as Error).message}`);
+    throw new ModelFileError(
+      file,
+      `is not valid JSON (truncated or corrupted?): ${(error as Error).message}`,
+    );
   }
 }
 
@@ -116,7 +148,10 @@ async function recoverRetired(target: string): Promise<void> {
   const parent = path.dirname(target);
   const prefix = `.${path.basename(target)}.old-`;
   const entries = existsSync(parent) ? await fs.readdir(parent) : [];
-  const retired = entries.filter((e) => e.startsWith(prefix)).sort().pop();
+  const retired = entries
+    .filter((e) => e.startsWith(prefix))
+    .sort()
+    .pop();
   if (retired) await fs.rename(path.join(parent, retired), target);
 }
 
@@ -132,11 +167,15 @@ export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
   const dir = resolveModelDir(nameOrPath);
   if (!existsSync(dir)) await recoverRetired(dir);
   if (!existsSync(dir)) {
-    throw new ModelFileError(dir, 'no saved model here; train one first (npm run train -- --save NAME, or notebook 03)');
+    throw new ModelFileError(
+      dir,
+      'no saved model here; train one first (npm run train -- --save NAME, or notebook 03)',
+    );
   }
   const metaFile = path.join(dir, 'meta.json');
   const meta = parseJson(metaFile, await readRequired(dir, 'meta.json')) as ModelMeta;
-  if (meta?.format !== META_FORMAT) throw new ModelFileError(metaFile, `format is "${meta?.format}", expected "${META_FORMAT}"`);
+  if (meta?.format !== META_FORMAT)
+    throw new ModelFileError(metaFile, `format is "${meta?.format}", expected "${META_FORMAT}"`);
   let config: MlpConfig;
   try {
     config = resolveConfig(meta.config);
@@ -144,22 +183,35 @@ export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
     throw new ModelFileError(metaFile, `holds an invalid config: ${(error as Error).message}`);
   }
   const modelFile = path.join(dir, 'model.json');
-  const modelJson = parseJson(modelFile, await readRequired(dir, 'model.json')) as { weightsManifest?: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+  const modelJson = parseJson(modelFile, await readRequired(dir, 'model.json')) as {
+    weightsManifest?: Array<{ weights: tf.io.WeightsManifestEntry[] }>;
+  };
   const specs = modelJson.weightsManifest?.flatMap((g) => g.weights) ?? [];
   const weightBytes = await readRequired(dir, 'weights.bin');
   const { model } = createMlp(config);
   const expected = model.weights.map((w) => w.shape);
-  const shapesMatch = specs.length === expected.length && specs.every((s, i) => JSON.stringify(s.shape) === JSON.stringify(expected[i]));
+  const shapesMatch =
+    specs.length === expected.length &&
+    specs.every((s, i) => JSON.stringify(s.shape) === JSON.stringify(expected[i]));
   if (!shapesMatch) {
     model.dispose();
-    throw new ModelFileError(modelFile, `weights ${JSON.stringify(specs.map((s) => s.shape))} do not match the architecture in meta.json ${JSON.stringify(expected)}`);
+    throw new ModelFileError(
+      modelFile,
+      `weights ${JSON.stringify(specs.map((s) => s.shape))} do not match the architecture in meta.json ${JSON.stringify(expected)}`,
+    );
   }
   const needed = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
   if (specs.some((s) => s.dtype !== 'float32') || weightBytes.length !== needed) {
     model.dispose();
-    throw new ModelFileError(path.join(dir, 'weights.bin'), `holds ${weightBytes.length} bytes, expected ${needed} float32 bytes (truncated or from another model?)`);
+    throw new ModelFileError(
+      path.join(dir, 'weights.bin'),
+      `holds ${weightBytes.length} bytes, expected ${needed} float32 bytes (truncated or from another model?)`,
+    );
   }
-  const buffer = weightBytes.buffer.slice(weightBytes.byteOffset, weightBytes.byteOffset + weightBytes.length);
+  const buffer = weightBytes.buffer.slice(
+    weightBytes.byteOffset,
+    weightBytes.byteOffset + weightBytes.length,
+  );
   const named = tf.io.decodeWeights(buffer, specs);
   const tensors = specs.map((s) => named[s.name]);
   model.setWeights(tensors);

@@ -29,7 +29,10 @@ export interface ProgressDisplay {
  * On a TTY: a bar redrawn in place (at most 10 times a second) and a permanent line per epoch.
  * Elsewhere (pipes, CI logs, notebooks): only the per-epoch lines, so logs stay readable.
  */
-export function createProgress(epochs: number, out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr): ProgressDisplay {
+export function createProgress(
+  epochs: number,
+  out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean } = process.stderr,
+): ProgressDisplay {
   const live = Boolean(out.isTTY);
   let lastDraw = 0;
   return {
@@ -38,7 +41,9 @@ export function createProgress(epochs: number, out: NodeJS.WriteStream | { write
       const now = performance.now();
       if (now - lastDraw < 100 && m.batch !== m.batches) return;
       lastDraw = now;
-      out.write(`\repoch ${m.epoch}/${epochs} ${bar(m.batch / m.batches)} ${m.batch}/${m.batches}  loss ${m.loss.toFixed(4)}\x1b[K`);
+      out.write(
+        `\repoch ${m.epoch}/${epochs} ${bar(m.batch / m.batches)} ${m.batch}/${m.batches}  loss ${m.loss.toFixed(4)}\x1b[K`,
+      );
     },
     onEpoch(m) {
       out.write(`${live ? '\r\x1b[K' : ''}${formatEpoch(m, epochs)}\n`);

@@ -6,9 +6,20 @@ import { join } from 'node:path';
 import { digitGridPng, type DigitGridOptions } from '../viz/digit-images.js';
 import { KitError } from '../core/errors.js';
 import { figureTitle, type Figure } from '../viz/charts.js';
-import { plotlySource, renderHtml, renderPng, scriptJson, setRendererIdleClose } from '../viz/render.js';
+import {
+  plotlySource,
+  renderHtml,
+  renderPng,
+  scriptJson,
+  setRendererIdleClose,
+} from '../viz/render.js';
 import { envFlag } from '../core/env.js';
-import { dataFrameToHtml, dataFrameToText, type TableInput, type TableOptions } from '../viz/tables.js';
+import {
+  dataFrameToHtml,
+  dataFrameToText,
+  type TableInput,
+  type TableOptions,
+} from '../viz/tables.js';
 
 /** The part of tslab's `display` object used here; each call emits one output of one MIME type. */
 export interface Display {
@@ -69,7 +80,9 @@ function warnNoPng(err: unknown): void {
   if (warnedNoPng) return;
   warnedNoPng = true;
   const why = err instanceof Error ? err.message : String(err);
-  console.warn(`mnist-notebooks: figures cannot be drawn to PNG (${why}); showing interactive figures instead, and no PNG files are written.`);
+  console.warn(
+    `mnist-notebooks: figures cannot be drawn to PNG (${why}); showing interactive figures instead, and no PNG files are written.`,
+  );
 }
 
 /** Writes `file` via a temporary file and a rename, so a failed run never leaves half a file. */
@@ -103,7 +116,10 @@ export function slug(text: string): string {
 
 function checkName(name: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new KitError('figure-name', `figure name "${name}" must be letters, digits, '.', '_' or '-' (it becomes a file name)`);
+    throw new KitError(
+      'figure-name',
+      `figure name "${name}" must be letters, digits, '.', '_' or '-' (it becomes a file name)`,
+    );
   }
   return name;
 }
@@ -182,7 +198,8 @@ function emit(display: Display | undefined, output: () => void, fallback: string
  * <name>.html there (the page loads plotly.js from MNIST_NB_FIGURES_PLOTLY when set, else inlines it). Outside a notebook prints a one-line description. Await it.
  */
 export async function show(fig: Figure, nameOrOptions?: string | ShowOptions): Promise<void> {
-  const options = typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
+  const options =
+    typeof nameOrOptions === 'string' ? { name: nameOrOptions } : (nameOrOptions ?? {});
   figureCount++;
   const display = kernelDisplay();
   // A kernel is long-lived and draws figures minutes apart: keep the browser instead of relaunching.
@@ -199,7 +216,11 @@ export async function show(fig: Figure, nameOrOptions?: string | ShowOptions): P
   }
   if (display) {
     // Unique across kernel restarts too: outputs of earlier sessions stay in the page.
-    const html = interactiveHtml(fig, `mnist-nb-fig-${randomBytes(6).toString('hex')}`, !plotlyInlined);
+    const html = interactiveHtml(
+      fig,
+      `mnist-nb-fig-${randomBytes(6).toString('hex')}`,
+      !plotlyInlined,
+    );
     emit(display, () => display.html(html), describe(fig) + note);
     plotlyInlined = true;
     return;
@@ -246,7 +267,11 @@ export function showPng(png: Uint8Array, name?: string): void {
     note = ` → ${join(dir, `${fileName}.png`)}`;
   }
   const display = kernelDisplay();
-  emit(display, () => display!.png(png), `[image "${fileName}": ${pngSize(png)} PNG, ${png.length} bytes]${note}`);
+  emit(
+    display,
+    () => display!.png(png),
+    `[image "${fileName}": ${pngSize(png)} PNG, ${png.length} bytes]${note}`,
+  );
 }
 
 /** Shows a captioned grid of digits (see digitGridPng) as a PNG, which every notebook viewer displays. */

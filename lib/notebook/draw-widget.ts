@@ -25,12 +25,18 @@ export async function preprocessBrowserSource(module: 'esm' | 'cjs' = 'esm'): Pr
   const ts = (await import('typescript')).default;
   const file = path.join(projectRoot(), 'lib', 'data', 'preprocess.ts');
   const out = ts.transpileModule(readFileSync(file, 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2020, module: module === 'esm' ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS },
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2020,
+      module: module === 'esm' ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+    },
     fileName: file,
   }).outputText;
   // Shipped to the browser as is, so it must not import anything (a Node module would not load there).
   if (/^\s*import[\s{*'"]|\brequire\(/m.test(out)) {
-    throw new KitError('preprocess-imports', `${file} imports other modules; the browser needs it self-contained`);
+    throw new KitError(
+      'preprocess-imports',
+      `${file} imports other modules; the browser needs it self-contained`,
+    );
   }
   return out;
 }
@@ -47,11 +53,17 @@ export interface DrawDigitWidgetOptions {
 
 interface WidgetModel {
   readonly activation: string;
-  readonly layers: Array<{ readonly inputs: number; readonly units: number; readonly kernel: string; readonly bias: string }>;
+  readonly layers: Array<{
+    readonly inputs: number;
+    readonly units: number;
+    readonly kernel: string;
+    readonly bias: string;
+  }>;
   readonly classNames: readonly string[];
 }
 
-const toBase64 = (values: Float32Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+const toBase64 = (values: Float32Array) =>
+  Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 
 async function widgetModel(options: DrawDigitWidgetOptions): Promise<WidgetModel> {
   let model = options.model;
@@ -63,12 +75,24 @@ async function widgetModel(options: DrawDigitWidgetOptions): Promise<WidgetModel
     config = loaded.config;
     classNames ??= loaded.meta.dataset?.classNames;
   }
-  if (!config) throw new KitError('widget-config', 'drawDigitWidget: pass `config` together with `model` (createMlp returns both)');
-  if (config.inputSize !== 784) throw new KitError('widget-input', `drawDigitWidget needs a model with 784 inputs (28×28), this one has ${config.inputSize}`);
+  if (!config)
+    throw new KitError(
+      'widget-config',
+      'drawDigitWidget: pass `config` together with `model` (createMlp returns both)',
+    );
+  if (config.inputSize !== 784)
+    throw new KitError(
+      'widget-input',
+      `drawDigitWidget needs a model with 784 inputs (28×28), this one has ${config.inputSize}`,
+    );
   // [kernel1, bias1, kernel2, bias2, …]: the order createMlp builds and saveModel writes.
   const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
   const sizes = [config.inputSize, ...config.hidden, config.numClasses];
-  if (weights.length !== 2 * (sizes.length - 1)) throw new KitError('widget-layers', `expected ${sizes.length - 1} dense layers, the model has ${weights.length} weight tensors`);
+  if (weights.length !== 2 * (sizes.length - 1))
+    throw new KitError(
+      'widget-layers',
+      `expected ${sizes.length - 1} dense layers, the model has ${weights.length} weight tensors`,
+    );
   const layers = sizes.slice(1).map((units, i) => ({
     inputs: sizes[i],
     units,
@@ -201,10 +225,15 @@ export async function showDrawDigit(options: DrawDigitWidgetOptions = {}): Promi
   if (display && staticMode()) {
     // A headless run writes notebooks for reading (GitHub, untrusted notebooks), where the widget's
     // script never runs: 1.3 MB of dead HTML helps nobody there.
-    display.markdown('*The draw-a-digit widget appears here when you run this cell live in Jupyter (or run `npm run demo`).*');
+    display.markdown(
+      '*The draw-a-digit widget appears here when you run this cell live in Jupyter (or run `npm run demo`).*',
+    );
     return;
   }
   const html = await drawDigitWidget(options);
   if (display) display.html(html);
-  else console.log('[draw-a-digit widget: shows in a notebook; outside one, run `npm run demo` for the same page in a browser]');
+  else
+    console.log(
+      '[draw-a-digit widget: shows in a notebook; outside one, run `npm run demo` for the same page in a browser]',
+    );
 }

@@ -6,7 +6,10 @@ import type { Predictions } from '../ml/evaluate.js';
 
 function checkSplit(split: Split, pixels: number): void {
   if (split.images.length !== split.count * pixels || split.labels.length !== split.count) {
-    throw new ConfigError('split', `holds ${split.images.length} pixel values and ${split.labels.length} labels for ${split.count} images of ${pixels} pixels`);
+    throw new ConfigError(
+      'split',
+      `holds ${split.images.length} pixel values and ${split.labels.length} labels for ${split.count} images of ${pixels} pixels`,
+    );
   }
 }
 
@@ -17,13 +20,19 @@ export function classMeanImages(split: Split, numClasses: number, pixels = 784):
   const counts = new Array<number>(numClasses).fill(0);
   for (let i = 0; i < split.count; i++) {
     const c = split.labels[i];
-    if (c < 0 || c >= numClasses) throw new ConfigError('labels', `label ${i} is ${c}; expected a class from 0 to ${numClasses - 1}`);
+    if (c < 0 || c >= numClasses)
+      throw new ConfigError(
+        'labels',
+        `label ${i} is ${c}; expected a class from 0 to ${numClasses - 1}`,
+      );
     counts[c]++;
     const img = split.images.subarray(i * pixels, (i + 1) * pixels);
     for (let j = 0; j < pixels; j++) sums[c * pixels + j] += img[j];
   }
   const means = new Float32Array(numClasses * pixels);
-  for (let c = 0; c < numClasses; c++) for (let j = 0; j < pixels; j++) means[c * pixels + j] = counts[c] ? sums[c * pixels + j] / counts[c] : 0;
+  for (let c = 0; c < numClasses; c++)
+    for (let j = 0; j < pixels; j++)
+      means[c * pixels + j] = counts[c] ? sums[c * pixels + j] / counts[c] : 0;
   return means;
 }
 
@@ -38,9 +47,19 @@ export interface Outlier {
  * The `perClass` images of each class farthest from their class's mean image: the unusual ways of
  * writing a digit (thick, slanted, broken, off-centre). Classes in order, farthest first within each.
  */
-export function farthestFromClassMean(split: Split, means: Float32Array, numClasses: number, perClass: number, pixels = 784): Outlier[] {
+export function farthestFromClassMean(
+  split: Split,
+  means: Float32Array,
+  numClasses: number,
+  perClass: number,
+  pixels = 784,
+): Outlier[] {
   checkSplit(split, pixels);
-  if (means.length !== numClasses * pixels) throw new ConfigError('means', `holds ${means.length} values; expected ${numClasses} × ${pixels}`);
+  if (means.length !== numClasses * pixels)
+    throw new ConfigError(
+      'means',
+      `holds ${means.length} values; expected ${numClasses} × ${pixels}`,
+    );
   const byClass: Outlier[][] = Array.from({ length: numClasses }, () => []);
   for (let i = 0; i < split.count; i++) {
     const c = split.labels[i];
@@ -51,11 +70,17 @@ export function farthestFromClassMean(split: Split, means: Float32Array, numClas
     }
     byClass[c].push({ index: i, label: c, distance: Math.sqrt(sq) });
   }
-  return byClass.flatMap((list) => list.sort((a, b) => b.distance - a.distance || a.index - b.index).slice(0, perClass));
+  return byClass.flatMap((list) =>
+    list.sort((a, b) => b.distance - a.distance || a.index - b.index).slice(0, perClass),
+  );
 }
 
 /** Caption for one prediction: "true 4 → 9 (87%)". */
-export function predictionCaption(p: Pick<Predictions, 'labels' | 'predicted' | 'confidence'>, index: number, classNames: readonly string[]): string {
+export function predictionCaption(
+  p: Pick<Predictions, 'labels' | 'predicted' | 'confidence'>,
+  index: number,
+  classNames: readonly string[],
+): string {
   const name = (c: number) => classNames[c] ?? String(c);
   return `${name(p.labels[index])} → ${name(p.predicted[index])} (${formatPercent(p.confidence[index], 0)})`;
 }
@@ -88,5 +113,12 @@ export function pixelStats(values: ArrayLike<number>, scale = 1): PixelStats {
     if (v === 0) zeros++;
   }
   const mean = sum / values.length;
-  return { count: values.length, min, max, mean, std: Math.sqrt(Math.max(0, sumSq / values.length - mean * mean)), zeroFraction: zeros / values.length };
+  return {
+    count: values.length,
+    min,
+    max,
+    mean,
+    std: Math.sqrt(Math.max(0, sumSq / values.length - mean * mean)),
+    zeroFraction: zeros / values.length,
+  };
 }

@@ -20,7 +20,10 @@ function danfo(): Danfo {
 /** A DataFrame from row objects, columns in the order of the first row, rows labelled by `index`. */
 function frame(rows: Record<string, number | string | null>[], index?: string[]): DataFrame {
   if (rows.length === 0) throw new ConfigError('rows', 'a table needs at least one row');
-  return new (danfo().DataFrame)(rows, { columns: Object.keys(rows[0]), ...(index ? { index } : {}) });
+  return new (danfo().DataFrame)(rows, {
+    columns: Object.keys(rows[0]),
+    ...(index ? { index } : {}),
+  });
 }
 
 /** Percent with two decimals as a number (97.123… → 97.12), so tables show "97.12" under a "… %" header. */
@@ -44,8 +47,16 @@ export function classBalanceFrame(data: Pick<Dataset, 'classNames' | 'train' | '
 }
 
 /** The model summary as a table: one row per layer, then the total. */
-export function layerFrame(summary: { layers: readonly LayerSummary[]; totalParams: number }): DataFrame {
-  const rows: Record<string, string | number>[] = summary.layers.map((l) => ({ layer: l.name, type: l.type, 'output shape': l.outputShape, parameters: l.params }));
+export function layerFrame(summary: {
+  layers: readonly LayerSummary[];
+  totalParams: number;
+}): DataFrame {
+  const rows: Record<string, string | number>[] = summary.layers.map((l) => ({
+    layer: l.name,
+    type: l.type,
+    'output shape': l.outputShape,
+    parameters: l.params,
+  }));
   rows.push({ layer: 'total', type: '', 'output shape': '', parameters: summary.totalParams });
   return frame(rows);
 }
@@ -60,14 +71,25 @@ export function perClassFrame(matrix: number[][], classNames: readonly string[])
     support: s.support,
     missed: s.support - matrix[c][c],
   }));
-  return frame(rows, scores.map((s) => s.label));
+  return frame(
+    rows,
+    scores.map((s) => s.label),
+  );
 }
 
 /** The `top` most confused pairs, both directions, and their share of all mistakes. */
-export function confusedPairsFrame(matrix: number[][], classNames: readonly string[], top = 10): DataFrame {
-  const errors = matrix.reduce((sum, row, r) => sum + row.reduce((s, v, c) => s + (c === r ? 0 : v), 0), 0);
+export function confusedPairsFrame(
+  matrix: number[][],
+  classNames: readonly string[],
+  top = 10,
+): DataFrame {
+  const errors = matrix.reduce(
+    (sum, row, r) => sum + row.reduce((s, v, c) => s + (c === r ? 0 : v), 0),
+    0,
+  );
   const pairs = mostConfusedPairs(matrix, top);
-  if (pairs.length === 0) return frame([{ pair: '(no mistakes)', 'a → b': 0, 'b → a': 0, total: 0, '% of mistakes': 0 }]);
+  if (pairs.length === 0)
+    return frame([{ pair: '(no mistakes)', 'a → b': 0, 'b → a': 0, total: 0, '% of mistakes': 0 }]);
   const name = (c: number) => classNames[c] ?? String(c);
   const rows = pairs.map((p) => ({
     pair: `${name(p.a)} ↔ ${name(p.b)}`,
@@ -76,28 +98,41 @@ export function confusedPairsFrame(matrix: number[][], classNames: readonly stri
     total: p.total,
     '% of mistakes': percent(p.total / Math.max(1, errors)),
   }));
-  return frame(rows, pairs.map((_, i) => String(i + 1)));
+  return frame(
+    rows,
+    pairs.map((_, i) => String(i + 1)),
+  );
 }
 
 /**
  * One row per epoch: accuracies in %, the reference test accuracy where one exists and how far the
  * run's test accuracy is from it (percentage points), and the time the epoch took.
  */
-export function accuracyFrame(history: readonly EpochMetrics[], reference = REFERENCE_ACCURACY): DataFrame {
-  if (history.length === 0) throw new ConfigError('history', 'no epochs to tabulate: the training history is empty');
+export function accuracyFrame(
+  history: readonly EpochMetrics[],
+  reference = REFERENCE_ACCURACY,
+): DataFrame {
+  if (history.length === 0)
+    throw new ConfigError('history', 'no epochs to tabulate: the training history is empty');
   const opt = (v: number | undefined) => (v === undefined ? null : percent(v));
   const rows = history.map((m) => {
     const ref = reference.find((r) => r.epoch === m.epoch);
-    const diff = ref && m.testAccuracy !== undefined ? Math.round((m.testAccuracy - ref.accuracy) * 10000) / 100 : null;
+    const diff =
+      ref && m.testAccuracy !== undefined
+        ? Math.round((m.testAccuracy - ref.accuracy) * 10000) / 100
+        : null;
     return {
       'train acc %': percent(m.accuracy),
       'val acc %': opt(m.valAccuracy),
       'test acc %': opt(m.testAccuracy),
       'reference %': ref ? percent(ref.accuracy) : null,
       'test − ref (pp)': diff,
-      'seconds': Math.round(m.seconds * 10) / 10,
+      seconds: Math.round(m.seconds * 10) / 10,
       'samples/s': Math.round(m.samplesPerSecond),
     };
   });
-  return frame(rows, history.map((m) => `epoch ${m.epoch}`));
+  return frame(
+    rows,
+    history.map((m) => `epoch ${m.epoch}`),
+  );
 }

@@ -76,15 +76,38 @@ export async function loadOrTrainModel(
   const dir = resolveModelDir(settings.modelName);
   if (existsSync(dir)) {
     const loaded = await loadModel(settings.modelName);
-    return { model: loaded.model, config: loaded.config, history: loaded.meta.history, meta: loaded.meta, trained: false, dir: loaded.dir };
+    return {
+      model: loaded.model,
+      config: loaded.config,
+      history: loaded.meta.history,
+      meta: loaded.meta,
+      trained: false,
+      dir: loaded.dir,
+    };
   }
-  out.write(`No saved model at ${dir}: training the model of record now (${settings.epochs} epochs on ${data.name}).\n`);
+  out.write(
+    `No saved model at ${dir}: training the model of record now (${settings.epochs} epochs on ${data.name}).\n`,
+  );
   const { model, config } = createMlp();
   const progress = createProgress(settings.epochs, out);
-  const result = await trainModel(model, config, data, { epochs: settings.epochs, batchSize: settings.batchSize, onEpoch: progress.onEpoch });
-  if (result.stop) throw new ModelFileError(dir, `could not train a model to save: ${result.stop.message}`);
-  const dataset = { name: data.name, source: data.source, trainSamples: data.train.count, classNames: data.classNames };
-  const saved = await saveModel(model, { config, history: result.history, engine: engine ?? result.backend, dataset }, settings.modelName);
+  const result = await trainModel(model, config, data, {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    onEpoch: progress.onEpoch,
+  });
+  if (result.stop)
+    throw new ModelFileError(dir, `could not train a model to save: ${result.stop.message}`);
+  const dataset = {
+    name: data.name,
+    source: data.source,
+    trainSamples: data.train.count,
+    classNames: data.classNames,
+  };
+  const saved = await saveModel(
+    model,
+    { config, history: result.history, engine: engine ?? result.backend, dataset },
+    settings.modelName,
+  );
   out.write(`Saved to ${saved}.\n`);
   return { model, config, history: result.history, trained: true, dir: saved };
 }

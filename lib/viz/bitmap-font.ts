@@ -78,7 +78,7 @@ const GLYPHS: Record<string, string> = {
   '+': '..... ..#.. ..#.. ##### ..#.. ..#.. .....',
   '=': '..... ..... ##### ..... ##### ..... .....',
   '/': '..... ....# ...#. ..#.. .#... #.... .....',
-  '_': '..... ..... ..... ..... ..... ..... #####',
+  _: '..... ..... ..... ..... ..... ..... #####',
   '#': '.#.#. .#.#. ##### .#.#. ##### .#.#. .#.#.',
   '*': '..... ..#.. #.#.# .###. #.#.# ..#.. .....',
   '?': '.###. #...# ....# ...#. ..#.. ..... ..#..',
@@ -102,7 +102,10 @@ export const ADVANCE = GLYPH_WIDTH + 1;
 export const LINE_HEIGHT = GLYPH_HEIGHT + 2;
 
 const parsed = new Map<string, boolean[][]>(
-  Object.entries(GLYPHS).map(([ch, rows]) => [ch, rows.split(' ').map((row) => [...row].map((p) => p === '#'))]),
+  Object.entries(GLYPHS).map(([ch, rows]) => [
+    ch,
+    rows.split(' ').map((row) => [...row].map((p) => p === '#')),
+  ]),
 );
 
 /** The glyph's ink as rows of booleans; characters the font lacks draw as '?'. */
@@ -121,14 +124,21 @@ export function textWidth(text: string): number {
 }
 
 /** Calls `ink(x, y)` for each ink pixel of `text` drawn at font scale `scale`, top-left at (x0, y0). */
-export function drawText(text: string, x0: number, y0: number, scale: number, ink: (x: number, y: number) => void): void {
+export function drawText(
+  text: string,
+  x0: number,
+  y0: number,
+  scale: number,
+  ink: (x: number, y: number) => void,
+): void {
   [...text].forEach((ch, i) => {
     const g = glyph(ch);
     g.forEach((row, gy) =>
       row.forEach((on, gx) => {
         if (!on) return;
         for (let dy = 0; dy < scale; dy++)
-          for (let dx = 0; dx < scale; dx++) ink(x0 + (i * ADVANCE + gx) * scale + dx, y0 + gy * scale + dy);
+          for (let dx = 0; dx < scale; dx++)
+            ink(x0 + (i * ADVANCE + gx) * scale + dx, y0 + gy * scale + dy);
       }),
     );
   });

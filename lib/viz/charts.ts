@@ -117,9 +117,22 @@ export interface ConfusionOptions {
 }
 
 /** Colours that stay distinguishable when printed in grey and for common colour blindness (Okabe–Ito). */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#000000',
+];
 
-const FONT = { family: '"Open Sans", Arial, "Liberation Sans", "DejaVu Sans", sans-serif', size: 14, color: '#222' };
+const FONT = {
+  family: '"Open Sans", Arial, "Liberation Sans", "DejaVu Sans", sans-serif',
+  size: 14,
+  color: '#222',
+};
 
 /** Ink-on-paper grayscale: 0 is white, the maximum is black, as a digit is usually drawn. */
 const INK = [
@@ -139,7 +152,10 @@ function baseLayout(title: string, width: number, height: number): Layout {
   };
 }
 
-function axis(title: string | undefined, extra: Record<string, unknown> = {}): Record<string, unknown> {
+function axis(
+  title: string | undefined,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     title: { text: title ?? '' },
     gridcolor: '#e5e5e5',
@@ -181,7 +197,10 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
   const data: Trace[] = series.map((s, i) => {
     const x = s.x ?? s.y.map((_, k) => k + 1);
     if (x.length !== s.y.length) {
-      throw new ConfigError(`series "${s.name}"`, `has ${x.length} x values but ${s.y.length} y values`);
+      throw new ConfigError(
+        `series "${s.name}"`,
+        `has ${x.length} x values but ${s.y.length} y values`,
+      );
     }
     return {
       type: 'scatter',
@@ -195,7 +214,8 @@ export function lineChart(series: readonly LineSeries[], options: LineChartOptio
       hovertemplate: `${s.name}<br>%{x}: ${hoverFormat}<extra></extra>`,
     };
   });
-  if (options.references && options.references.length > 0) data.push(referenceTrace(options.references, !!options.percent, maxX(series)));
+  if (options.references && options.references.length > 0)
+    data.push(referenceTrace(options.references, !!options.percent, maxX(series)));
   const layout = baseLayout(options.title, options.width ?? 700, options.height ?? 450);
   layout.xaxis = axis(options.xLabel ?? 'epoch', { dtick: maxX(series) <= 20 ? 1 : undefined });
   layout.yaxis = axis(options.yLabel, { tickformat, range: options.yRange });
@@ -231,11 +251,19 @@ function referenceTrace(refs: readonly ReferencePoint[], percent: boolean, lastX
 }
 
 /** Grouped bars: one group per category (e.g. digit class), one bar per series (e.g. train, test). */
-export function barChart(categories: readonly string[], groups: readonly BarGroup[], options: BarChartOptions): Figure {
-  if (groups.length === 0) throw new ConfigError('groups', 'barChart needs at least one group of values');
+export function barChart(
+  categories: readonly string[],
+  groups: readonly BarGroup[],
+  options: BarChartOptions,
+): Figure {
+  if (groups.length === 0)
+    throw new ConfigError('groups', 'barChart needs at least one group of values');
   const data: Trace[] = groups.map((g, i) => {
     if (g.values.length !== categories.length) {
-      throw new ConfigError(`group "${g.name}"`, `has ${g.values.length} values for ${categories.length} categories`);
+      throw new ConfigError(
+        `group "${g.name}"`,
+        `has ${g.values.length} values for ${categories.length} categories`,
+      );
     }
     requireFinite(`group "${g.name}"`, g.values);
     const labels = g.values.map((v) => (options.percent ? formatPercent(v) : formatNumber(v)));
@@ -254,7 +282,10 @@ export function barChart(categories: readonly string[], groups: readonly BarGrou
   const layout = baseLayout(options.title, options.width ?? 700, options.height ?? 450);
   layout.barmode = 'group';
   layout.xaxis = axis(options.xLabel, { type: 'category' });
-  layout.yaxis = axis(options.yLabel, { tickformat: options.percent ? '.0%' : undefined, range: options.yRange });
+  layout.yaxis = axis(options.yLabel, {
+    tickformat: options.percent ? '.0%' : undefined,
+    range: options.yRange,
+  });
   layout.legend = { orientation: 'h', x: 1, xanchor: 'right', y: 1.02, yanchor: 'bottom' };
   return compact({ data, layout });
 }
@@ -277,7 +308,8 @@ export interface Bins {
  * sends 50 numbers to plotly instead of 47 million.
  */
 export function binCounts(values: ArrayLike<number>, bins = 50, range?: [number, number]): Bins {
-  if (!Number.isInteger(bins) || bins < 1) throw new ConfigError('bins', `${bins} is not a positive whole number`);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new ConfigError('bins', `${bins} is not a positive whole number`);
   const [lo, top] = range ?? finiteExtent(values);
   const hi = top > lo ? top : lo + 1;
   const width = (hi - lo) / bins;
@@ -314,7 +346,8 @@ export function histogram(
   options: HistogramOptions,
 ): Figure {
   const named = isNamedSets(sets) ? sets : [{ name: 'values', values: sets }];
-  if (named.length === 0) throw new ConfigError('sets', 'histogram needs at least one set of values');
+  if (named.length === 0)
+    throw new ConfigError('sets', 'histogram needs at least one set of values');
   const range = options.range ?? commonExtent(named.map((s) => s.values));
   const data: Trace[] = named.map((s, i) => {
     const b = binCounts(s.values, options.bins ?? 50, range);
@@ -352,9 +385,14 @@ function commonExtent(sets: ArrayLike<number>[]): [number, number] {
 /** Rows of a row-major matrix. */
 function toRows(values: ArrayLike<number>, rows: number, cols: number): number[][] {
   if (values.length !== rows * cols) {
-    throw new ConfigError('pixels', `got ${values.length} values; expected ${rows}×${cols} = ${rows * cols}`);
+    throw new ConfigError(
+      'pixels',
+      `got ${values.length} values; expected ${rows}×${cols} = ${rows * cols}`,
+    );
   }
-  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => values[r * cols + c]));
+  return Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: cols }, (_, c) => values[r * cols + c]),
+  );
 }
 
 /**
@@ -399,7 +437,13 @@ export function digitHeatmap(pixels: ArrayLike<number>, options: DigitHeatmapOpt
   const ys = Array.from({ length: rows }, (_, i) => i);
   const size = options.width ?? (options.annotate ? 900 : 450);
   const layout = baseLayout(options.title ?? 'digit', size, options.height ?? size);
-  layout.xaxis = { title: { text: 'column' }, constrain: 'domain', showgrid: false, zeroline: false, ticks: 'outside' };
+  layout.xaxis = {
+    title: { text: 'column' },
+    constrain: 'domain',
+    showgrid: false,
+    zeroline: false,
+    ticks: 'outside',
+  };
   layout.yaxis = {
     title: { text: 'row' },
     autorange: 'reversed',
@@ -422,7 +466,9 @@ export function digitHeatmap(pixels: ArrayLike<number>, options: DigitHeatmapOpt
   };
   if (options.annotate) {
     // Heatmap text (not 784 layout annotations): plotly draws it 10× faster and picks a contrasting colour.
-    trace.text = z.map((row) => row.map((v) => (v === 0 ? '' : String(Math.round((v / scale) * 255)))));
+    trace.text = z.map((row) =>
+      row.map((v) => (v === 0 ? '' : String(Math.round((v / scale) * 255)))),
+    );
     trace.texttemplate = '%{text}';
     trace.textfont = { size: Math.max(6, Math.floor(size / 110)) };
   }
@@ -454,7 +500,13 @@ export function confusionMatrixHeatmap(
   const labels = classNames.map((c, i) => (classNames.indexOf(c) === i ? c : `${c} (${i})`));
   const size = options.width ?? 650;
   const layout = baseLayout(options.title ?? 'Confusion matrix', size, options.height ?? size - 50);
-  layout.xaxis = { title: { text: 'predicted' }, type: 'category', side: 'bottom', ticks: '', constrain: 'domain' };
+  layout.xaxis = {
+    title: { text: 'predicted' },
+    type: 'category',
+    side: 'bottom',
+    ticks: '',
+    constrain: 'domain',
+  };
   layout.yaxis = {
     title: { text: 'true' },
     type: 'category',
@@ -484,7 +536,10 @@ export function confusionMatrixHeatmap(
       [0.2, '#9ecae1'],
       [1, '#08306b'],
     ],
-    colorbar: { title: { text: colorBy === 'count' ? 'count' : 'share of<br>true class' }, tickformat: colorBy === 'count' ? '' : '.0%' },
+    colorbar: {
+      title: { text: colorBy === 'count' ? 'count' : 'share of<br>true class' },
+      tickformat: colorBy === 'count' ? '' : '.0%',
+    },
     customdata: counts,
     hovertemplate: 'true %{y}, predicted %{x}: %{customdata}<extra></extra>',
     xgap: 1,
@@ -493,7 +548,9 @@ export function confusionMatrixHeatmap(
   return compact({ data: [trace], layout });
 }
 
-function isNested(m: ArrayLike<number> | readonly (readonly number[])[]): m is readonly (readonly number[])[] {
+function isNested(
+  m: ArrayLike<number> | readonly (readonly number[])[],
+): m is readonly (readonly number[])[] {
   return Array.isArray(m) && m.length > 0 && Array.isArray(m[0]);
 }
 

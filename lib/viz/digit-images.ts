@@ -54,7 +54,8 @@ const GAP = 16;
 const CAPTION_GAP = 4;
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `${value} is not a positive whole number`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(name, `${value} is not a positive whole number`);
   return value;
 }
 
@@ -77,7 +78,10 @@ export function wrapCaption(caption: string, maxChars: number): string[] {
 }
 
 /** Where each digit and caption goes: shared by the drawing code and the tests. */
-export function digitGridLayout(captions: readonly string[], options: DigitGridOptions = {}): GridLayout {
+export function digitGridLayout(
+  captions: readonly string[],
+  options: DigitGridOptions = {},
+): GridLayout {
   const count = captions.length;
   const scale = positiveInt('scale', options.scale ?? 3);
   const fontScale = positiveInt('fontScale', options.fontScale ?? (scale >= 3 ? 2 : 1));
@@ -96,11 +100,19 @@ export function digitGridLayout(captions: readonly string[], options: DigitGridO
   const captionHeight = maxLines === 0 ? 0 : CAPTION_GAP + maxLines * LINE_HEIGHT * fontScale;
   const cellHeight = imgH + captionHeight;
   const labels = options.rowLabels ?? [];
-  const labelWidth = labels.length === 0 ? 0 : Math.max(...labels.map((l) => textWidth(l))) * labelScale(fontScale) + GAP;
+  const labelWidth =
+    labels.length === 0
+      ? 0
+      : Math.max(...labels.map((l) => textWidth(l))) * labelScale(fontScale) + GAP;
   const cells = wrapped.map((lines, i) => {
     const x = MARGIN + labelWidth + (i % cols) * (cellWidth + GAP);
     const y = MARGIN + Math.floor(i / cols) * (cellHeight + GAP);
-    return { imageX: x + Math.floor((cellWidth - imgW) / 2), imageY: y, lines, captionY: y + imgH + CAPTION_GAP };
+    return {
+      imageX: x + Math.floor((cellWidth - imgW) / 2),
+      imageY: y,
+      lines,
+      captionY: y + imgH + CAPTION_GAP,
+    };
   });
   return {
     width: 2 * MARGIN + labelWidth + cols * cellWidth + (cols - 1) * GAP,
@@ -113,7 +125,10 @@ export function digitGridLayout(captions: readonly string[], options: DigitGridO
   };
 }
 
-function parseColor(hex: string | undefined, fallback: [number, number, number]): [number, number, number] {
+function parseColor(
+  hex: string | undefined,
+  fallback: [number, number, number],
+): [number, number, number] {
   if (hex === undefined) return fallback;
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
   if (!m) throw new ConfigError('captionColors', `"${hex}" is not a colour like #cc0000`);
@@ -156,9 +171,13 @@ export function digitGridPng(
   const pixels = h * w;
   const available = Math.floor(images.length / pixels);
   if (images.length % pixels !== 0) {
-    throw new ConfigError('images', `holds ${images.length} values, not a whole number of ${h}×${w} images`);
+    throw new ConfigError(
+      'images',
+      `holds ${images.length} values, not a whole number of ${h}×${w} images`,
+    );
   }
-  if (indices.length === 0) throw new ConfigError('indices', 'no digits to draw: the list of indices is empty');
+  if (indices.length === 0)
+    throw new ConfigError('indices', 'no digits to draw: the list of indices is empty');
   if (captions.length !== 0 && captions.length !== indices.length) {
     throw new ConfigError('captions', `${captions.length} captions for ${indices.length} digits`);
   }
@@ -175,17 +194,30 @@ export function digitGridPng(
   const textColor: [number, number, number] = inkOnWhite ? [20, 20, 20] : [235, 235, 235];
   indices.forEach((index, k) => {
     const cell = layout.cells[k];
-    drawDigit(canvas, images.subarray(index * pixels, (index + 1) * pixels), w, h, cell.imageX, cell.imageY, scale, inkOnWhite, index);
+    drawDigit(
+      canvas,
+      images.subarray(index * pixels, (index + 1) * pixels),
+      w,
+      h,
+      cell.imageX,
+      cell.imageY,
+      scale,
+      inkOnWhite,
+      index,
+    );
     const color = parseColor(options.captionColors?.[k], textColor);
     cell.lines.forEach((line, n) => {
       const lineW = textWidth(line) * fontScale;
       const x = cell.imageX + Math.floor((w * scale - lineW) / 2);
-      drawText(line, x, cell.captionY + n * LINE_HEIGHT * fontScale, fontScale, (px, py) => canvas.set(px, py, color));
+      drawText(line, x, cell.captionY + n * LINE_HEIGHT * fontScale, fontScale, (px, py) =>
+        canvas.set(px, py, color),
+      );
     });
   });
   (options.rowLabels ?? []).forEach((label, r) => {
     const ls = labelScale(fontScale);
-    const y = MARGIN + r * (layout.cellHeight + GAP) + Math.floor((h * scale - GLYPH_HEIGHT * ls) / 2);
+    const y =
+      MARGIN + r * (layout.cellHeight + GAP) + Math.floor((h * scale - GLYPH_HEIGHT * ls) / 2);
     drawText(label, MARGIN, y, ls, (px, py) => canvas.set(px, py, textColor));
   });
   return canvas.encode();
@@ -206,17 +238,26 @@ function drawDigit(
     for (let x = 0; x < w; x++) {
       const v = img[y * w + x];
       if (!(v >= 0 && v <= 1.0001)) {
-        throw new ConfigError('images', `image ${index} has pixel value ${v} at row ${y}, column ${x}; expected values in [0, 1]`);
+        throw new ConfigError(
+          'images',
+          `image ${index} has pixel value ${v} at row ${y}, column ${x}; expected values in [0, 1]`,
+        );
       }
       const level = Math.round(Math.min(1, v) * 255);
       const g = inkOnWhite ? 255 - level : level;
-      for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) canvas.set(x0 + x * scale + dx, y0 + y * scale + dy, [g, g, g]);
+      for (let dy = 0; dy < scale; dy++)
+        for (let dx = 0; dx < scale; dx++)
+          canvas.set(x0 + x * scale + dx, y0 + y * scale + dy, [g, g, g]);
     }
   }
 }
 
 /** The first `perClass` indices of each class 0…classes-1, in class order (fewer where a class has fewer). */
-export function galleryIndices(labels: Int32Array | readonly number[], classes: number, perClass: number): number[][] {
+export function galleryIndices(
+  labels: Int32Array | readonly number[],
+  classes: number,
+  perClass: number,
+): number[][] {
   const rows: number[][] = Array.from({ length: classes }, () => []);
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
@@ -225,19 +266,33 @@ export function galleryIndices(labels: Int32Array | readonly number[], classes: 
   return rows;
 }
 
-export interface GalleryOptions extends Omit<DigitGridOptions, 'cols' | 'rowLabels' | 'captionColors'> {
+export interface GalleryOptions extends Omit<
+  DigitGridOptions,
+  'cols' | 'rowLabels' | 'captionColors'
+> {
   perClass?: number;
   classNames?: readonly string[];
 }
 
 /** A gallery PNG: one row per class with its name on the left, the first `perClass` examples of that class. */
-export function digitGalleryPng(images: Float32Array, labels: Int32Array | readonly number[], options: GalleryOptions = {}): Uint8Array {
+export function digitGalleryPng(
+  images: Float32Array,
+  labels: Int32Array | readonly number[],
+  options: GalleryOptions = {},
+): Uint8Array {
   const classNames = options.classNames ?? Array.from({ length: 10 }, (_, i) => String(i));
   const perClass = positiveInt('perClass', options.perClass ?? 10);
   const rows = galleryIndices(labels, classNames.length, perClass);
   const missing = rows.findIndex((r) => r.length < perClass);
   if (missing >= 0) {
-    throw new ConfigError('labels', `class ${classNames[missing]} has ${rows[missing].length} examples; the gallery needs ${perClass}`);
+    throw new ConfigError(
+      'labels',
+      `class ${classNames[missing]} has ${rows[missing].length} examples; the gallery needs ${perClass}`,
+    );
   }
-  return digitGridPng(images, rows.flat(), [], { ...options, cols: perClass, rowLabels: classNames });
+  return digitGridPng(images, rows.flat(), [], {
+    ...options,
+    cols: perClass,
+    rowLabels: classNames,
+  });
 }

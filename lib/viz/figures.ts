@@ -3,7 +3,15 @@ import type { Dataset } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { formatPercent } from '../core/format.js';
 import { confusionMatrix, type ClassScores, type Predictions } from '../ml/evaluate.js';
-import { barChart, confusionMatrixHeatmap, histogram, lineChart, PALETTE, type Figure, type LineSeries } from './charts.js';
+import {
+  barChart,
+  confusionMatrixHeatmap,
+  histogram,
+  lineChart,
+  PALETTE,
+  type Figure,
+  type LineSeries,
+} from './charts.js';
 import { classCounts } from '../data/class-counts.js';
 import { REFERENCE_ACCURACY } from '../ml/model.js';
 import type { EpochMetrics } from '../ml/train.js';
@@ -16,16 +24,21 @@ const SPLIT_STYLE = {
 } as const;
 
 function requireHistory(history: readonly EpochMetrics[]): void {
-  if (history.length === 0) throw new ConfigError('history', 'no epochs to plot: the training history is empty');
+  if (history.length === 0)
+    throw new ConfigError('history', 'no epochs to plot: the training history is empty');
 }
 
 /** The series for one metric; validation and test only when every epoch has them. */
-function splitSeries(history: readonly EpochMetrics[], pick: { train: keyof EpochMetrics; validation: keyof EpochMetrics; test: keyof EpochMetrics }): LineSeries[] {
+function splitSeries(
+  history: readonly EpochMetrics[],
+  pick: { train: keyof EpochMetrics; validation: keyof EpochMetrics; test: keyof EpochMetrics },
+): LineSeries[] {
   const x = history.map((m) => m.epoch);
   const out: LineSeries[] = [];
   for (const split of ['train', 'validation', 'test'] as const) {
     const values = history.map((m) => m[pick[split]]);
-    if (values.every((v) => typeof v === 'number')) out.push({ name: split, x, y: values as number[], ...SPLIT_STYLE[split] });
+    if (values.every((v) => typeof v === 'number'))
+      out.push({ name: split, x, y: values as number[], ...SPLIT_STYLE[split] });
   }
   return out;
 }
@@ -33,31 +46,51 @@ function splitSeries(history: readonly EpochMetrics[], pick: { train: keyof Epoc
 /** Loss per epoch for train (mean over the epoch's batches, dropout on), validation and test. */
 export function lossCurves(history: readonly EpochMetrics[], title = 'Loss per epoch'): Figure {
   requireHistory(history);
-  return lineChart(splitSeries(history, { train: 'loss', validation: 'valLoss', test: 'testLoss' }), { title, yLabel: 'cross-entropy loss' });
+  return lineChart(
+    splitSeries(history, { train: 'loss', validation: 'valLoss', test: 'testLoss' }),
+    { title, yLabel: 'cross-entropy loss' },
+  );
 }
 
 /** Accuracy per epoch for train, validation and test, with the reference test accuracies as markers. */
-export function accuracyCurves(history: readonly EpochMetrics[], reference = REFERENCE_ACCURACY, title = 'Accuracy per epoch'): Figure {
+export function accuracyCurves(
+  history: readonly EpochMetrics[],
+  reference = REFERENCE_ACCURACY,
+  title = 'Accuracy per epoch',
+): Figure {
   requireHistory(history);
   const last = history[history.length - 1].epoch;
   const refs = reference.filter((r) => r.epoch <= last).map((r) => ({ x: r.epoch, y: r.accuracy }));
-  return lineChart(splitSeries(history, { train: 'accuracy', validation: 'valAccuracy', test: 'testAccuracy' }), {
-    title,
-    yLabel: 'accuracy',
-    percent: true,
-    references: refs,
-  });
+  return lineChart(
+    splitSeries(history, { train: 'accuracy', validation: 'valAccuracy', test: 'testAccuracy' }),
+    {
+      title,
+      yLabel: 'accuracy',
+      percent: true,
+      references: refs,
+    },
+  );
 }
 
 /** Each class's share of the training and of the test split, side by side (shares, since the splits differ in size). */
-export function classBalanceChart(data: Pick<Dataset, 'classNames' | 'train' | 'test'>, title = 'Class balance: share of each digit'): Figure {
+export function classBalanceChart(
+  data: Pick<Dataset, 'classNames' | 'train' | 'test'>,
+  title = 'Class balance: share of each digit',
+): Figure {
   const k = data.classNames.length;
-  const share = (labels: Int32Array, n: number) => classCounts(labels, k).map((c) => c / Math.max(1, n));
+  const share = (labels: Int32Array, n: number) =>
+    classCounts(labels, k).map((c) => c / Math.max(1, n));
   return barChart(
     data.classNames,
     [
-      { name: `train (${data.train.count.toLocaleString('en-US')})`, values: share(data.train.labels, data.train.count) },
-      { name: `test (${data.test.count.toLocaleString('en-US')})`, values: share(data.test.labels, data.test.count) },
+      {
+        name: `train (${data.train.count.toLocaleString('en-US')})`,
+        values: share(data.train.labels, data.train.count),
+      },
+      {
+        name: `test (${data.test.count.toLocaleString('en-US')})`,
+        values: share(data.test.labels, data.test.count),
+      },
     ],
     { title, xLabel: 'digit', yLabel: 'share of split', percent: true },
   );
@@ -70,8 +103,15 @@ export function classBalanceChart(data: Pick<Dataset, 'classNames' | 'train' | '
 export function pixelHistogram(images: Float32Array, scale: 1 | 255, title?: string): Figure {
   const values = scale === 1 ? images : images.map((v) => Math.round(v * 255));
   return histogram(values, {
-    title: title ?? (scale === 1 ? 'Pixel values after /255 (what the network sees)' : 'Pixel values as stored (0–255)'),
-    xLabel: scale === 1 ? 'intensity (0 = background, 1 = full ink)' : 'intensity (0 = background, 255 = full ink)',
+    title:
+      title ??
+      (scale === 1
+        ? 'Pixel values after /255 (what the network sees)'
+        : 'Pixel values as stored (0–255)'),
+    xLabel:
+      scale === 1
+        ? 'intensity (0 = background, 1 = full ink)'
+        : 'intensity (0 = background, 255 = full ink)',
     yLabel: 'pixels (log scale)',
     // 64 bins over 256 levels: every bin holds exactly 4 of the integer levels 0…255, so no bin looks taller by rounding.
     bins: 64,
@@ -81,9 +121,15 @@ export function pixelHistogram(images: Float32Array, scale: 1 | 255, title?: str
 }
 
 /** The confusion matrix of a set of predictions, counts written in the cells, coloured by share of the true class. */
-export function confusionFigure(p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses' | 'accuracy'>, classNames: readonly string[], title?: string): Figure {
+export function confusionFigure(
+  p: Pick<Predictions, 'labels' | 'predicted' | 'numClasses' | 'accuracy'>,
+  classNames: readonly string[],
+  title?: string,
+): Figure {
   const matrix = confusionMatrix(p);
-  return confusionMatrixHeatmap(matrix, classNames, { title: title ?? `Confusion matrix (test accuracy ${formatPercent(p.accuracy, 2)})` });
+  return confusionMatrixHeatmap(matrix, classNames, {
+    title: title ?? `Confusion matrix (test accuracy ${formatPercent(p.accuracy, 2)})`,
+  });
 }
 
 /** Precision, recall and F1 per class as grouped bars; the y axis starts near the lowest score so differences show. */
@@ -119,5 +165,10 @@ export function probabilityChart(
     name: `test digit #${i} (a ${classNames[p.labels[i]]})`,
     values: Array.from(p.probabilities.subarray(i * k, (i + 1) * k)),
   }));
-  return barChart(classNames, groups, { title, xLabel: 'class', yLabel: 'probability', percent: true });
+  return barChart(classNames, groups, {
+    title,
+    xLabel: 'class',
+    yLabel: 'probability',
+    percent: true,
+  });
 }

@@ -91,7 +91,9 @@ export async function browserPath(): Promise<string> {
   const fromEnv = process.env.MNIST_NB_BROWSER;
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
-      throw new RenderError(`MNIST_NB_BROWSER is ${fromEnv}, which does not exist; set it to a Chromium executable`);
+      throw new RenderError(
+        `MNIST_NB_BROWSER is ${fromEnv}, which does not exist; set it to a Chromium executable`,
+      );
     }
     return fromEnv;
   }
@@ -105,7 +107,7 @@ export async function browserPath(): Promise<string> {
   }
   if (fallback && existsSync(fallback)) return fallback;
   throw new RenderError(
-    'no headless browser for PNG figures: install Debian\'s chromium (apt-get install chromium) or set MNIST_NB_BROWSER to a Chromium executable',
+    "no headless browser for PNG figures: install Debian's chromium (apt-get install chromium) or set MNIST_NB_BROWSER to a Chromium executable",
   );
 }
 
@@ -113,7 +115,9 @@ async function loadPlaywright(): Promise<typeof import('playwright-core')> {
   try {
     return await import('playwright-core');
   } catch {
-    throw new RenderError('playwright-core is not installed, so figures cannot be drawn to PNG: run npm install');
+    throw new RenderError(
+      'playwright-core is not installed, so figures cannot be drawn to PNG: run npm install',
+    );
   }
 }
 
@@ -125,7 +129,9 @@ async function startSession(): Promise<Session> {
   try {
     browser = await pw.chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
   } catch (err) {
-    throw new RenderError(`the headless browser ${executablePath} did not start: ${firstLine(err)}`);
+    throw new RenderError(
+      `the headless browser ${executablePath} did not start: ${firstLine(err)}`,
+    );
   }
   stats.launchMs = performance.now() - t0;
   browser.on('disconnected', () => {
@@ -134,21 +140,32 @@ async function startSession(): Promise<Session> {
   try {
     const page = await browser.newPage();
     const t1 = performance.now();
-    await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>');
+    await page.setContent(
+      '<!doctype html><html><head><meta charset="utf-8"></head><body></body></html>',
+    );
     await page.addScriptTag({ content: plotlySource() });
-    const version = await page.evaluate(() => (globalThis as unknown as { Plotly?: { version: string } }).Plotly?.version);
+    const version = await page.evaluate(
+      () => (globalThis as unknown as { Plotly?: { version: string } }).Plotly?.version,
+    );
     if (!version) throw new Error('plotly.js did not define window.Plotly');
     stats.plotlyLoadMs = performance.now() - t1;
     return { browser, page };
   } catch (err) {
     await browser.close().catch(() => undefined);
-    throw new RenderError(`plotly.js could not be loaded into the headless browser: ${firstLine(err)}`);
+    throw new RenderError(
+      `plotly.js could not be loaded into the headless browser: ${firstLine(err)}`,
+    );
   }
 }
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unknown error'
+  );
 }
 
 function getSession(): Promise<Session> {
@@ -186,7 +203,9 @@ function armIdleClose(): void {
 function dimension(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isFinite(v) || v <= 0 || v > 10_000) {
-    throw new RenderError(`cannot draw a figure with ${name} ${v}: expected a number of pixels between 1 and 10000`);
+    throw new RenderError(
+      `cannot draw a figure with ${name} ${v}: expected a number of pixels between 1 and 10000`,
+    );
   }
   return v;
 }
@@ -203,8 +222,15 @@ export async function renderPng(fig: Figure, options: PngOptions = {}): Promise<
       page.evaluate(
         ({ spec, w, h, s }) => {
           // Runs in the browser, where plotly.js defined window.Plotly.
-          const P = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
-          return P.toImage({ data: spec.data, layout: spec.layout }, { format: 'png', width: w, height: h, scale: s });
+          const P = (
+            globalThis as unknown as {
+              Plotly: { toImage(f: unknown, o: unknown): Promise<string> };
+            }
+          ).Plotly;
+          return P.toImage(
+            { data: spec.data, layout: spec.layout },
+            { format: 'png', width: w, height: h, scale: s },
+          );
         },
         { spec: JSON.parse(JSON.stringify(fig)) as Figure, w: width, h: height, s: scale },
       ),
@@ -214,7 +240,9 @@ export async function renderPng(fig: Figure, options: PngOptions = {}): Promise<
     stats.lastFigureMs = performance.now() - t0;
     const comma = url.indexOf(',');
     if (!url.startsWith('data:image/png') || comma < 0) {
-      throw new RenderError(`plotly returned no PNG for the figure "${fig.layout.title?.text ?? ''}"`);
+      throw new RenderError(
+        `plotly returned no PNG for the figure "${fig.layout.title?.text ?? ''}"`,
+      );
     }
     return new Uint8Array(Buffer.from(url.slice(comma + 1), 'base64'));
   });
@@ -224,7 +252,12 @@ async function withTimeout<T>(p: Promise<T>, fig: Figure): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new RenderError(`drawing the figure "${fig.layout.title?.text ?? ''}" took over ${RENDER_TIMEOUT_MS / 1000} s`)),
+      () =>
+        reject(
+          new RenderError(
+            `drawing the figure "${fig.layout.title?.text ?? ''}" took over ${RENDER_TIMEOUT_MS / 1000} s`,
+          ),
+        ),
       RENDER_TIMEOUT_MS,
     );
   });
@@ -232,7 +265,9 @@ async function withTimeout<T>(p: Promise<T>, fig: Figure): Promise<T> {
     return await Promise.race([p, timeout]);
   } catch (err) {
     if (err instanceof RenderError) throw err;
-    throw new RenderError(`plotly could not draw the figure "${fig.layout.title?.text ?? ''}": ${firstLine(err)}`);
+    throw new RenderError(
+      `plotly could not draw the figure "${fig.layout.title?.text ?? ''}": ${firstLine(err)}`,
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -293,4 +328,3 @@ export function renderHtml(fig: Figure, options: HtmlOptions = {}): string {
     '',
   ].join('\n');
 }
-

@@ -65,20 +65,36 @@ function rowColumns(rows: readonly Row[]): string[] {
 }
 
 /** The table as header names, index labels and a grid of raw values. */
-function toGrid(data: TableInput): { names: string[]; index: string[]; grid: unknown[][]; frame: boolean } {
+function toGrid(data: TableInput): {
+  names: string[];
+  index: string[];
+  grid: unknown[][];
+  frame: boolean;
+} {
   if (isRowArray(data)) {
     const names = rowColumns(data);
-    return { names, index: data.map((_, i) => String(i)), grid: data.map((r) => names.map((n) => r[n])), frame: false };
+    return {
+      names,
+      index: data.map((_, i) => String(i)),
+      grid: data.map((r) => names.map((n) => r[n])),
+      frame: false,
+    };
   }
   if (!isFrameLike(data)) {
-    throw new ConfigError('table', 'expected a danfo DataFrame or Series, or an array of row objects');
+    throw new ConfigError(
+      'table',
+      'expected a danfo DataFrame or Series, or an array of row objects',
+    );
   }
   const values = data.values;
   const oneDimensional = values.length > 0 && !Array.isArray(values[0]);
   const grid = oneDimensional ? values.map((v) => [v]) : (values as unknown[][]).map((r) => [...r]);
   const names = [...data.columns].map(String);
   if (grid.length > 0 && grid[0].length !== names.length) {
-    throw new ConfigError('table', `the frame has ${names.length} column names but ${grid[0].length} values per row`);
+    throw new ConfigError(
+      'table',
+      `the frame has ${names.length} column names but ${grid[0].length} values per row`,
+    );
   }
   return { names, index: data.index.map(String), grid, frame: true };
 }
@@ -92,7 +108,10 @@ function columnsOf(names: string[], grid: unknown[][], options: TableOptions): C
     const d = options.digits;
     const value = typeof d === 'number' ? d : (d?.[name] ?? 3);
     if (!Number.isInteger(value) || value < 0 || value > 20) {
-      throw new ConfigError('digits', `${value} for column "${name}" is not a whole number from 0 to 20`);
+      throw new ConfigError(
+        'digits',
+        `${value} for column "${name}" is not a whole number from 0 to 20`,
+      );
     }
     return value;
   };
@@ -114,7 +133,8 @@ function argMax(grid: unknown[][], c: number): number | undefined {
   let best: number | undefined;
   grid.forEach((row, r) => {
     const v = row[c];
-    if (isNumber(v) && !Number.isNaN(v) && (best === undefined || v > (grid[best][c] as number))) best = r;
+    if (isNumber(v) && !Number.isNaN(v) && (best === undefined || v > (grid[best][c] as number)))
+      best = r;
   });
   return best;
 }
@@ -142,9 +162,18 @@ function buildModel(data: TableInput, options: TableOptions): TableModel {
   if (!Number.isInteger(maxRows) || maxRows < 2) {
     throw new ConfigError('maxRows', `${maxRows} is not a whole number of at least 2`);
   }
-  const shown = grid.length > maxRows ? [...range(0, maxRows / 2), -1, ...range(grid.length - maxRows / 2, grid.length)] : range(0, grid.length);
+  const shown =
+    grid.length > maxRows
+      ? [...range(0, maxRows / 2), -1, ...range(grid.length - maxRows / 2, grid.length)]
+      : range(0, grid.length);
   const rows = shown.map((r) =>
-    r < 0 ? undefined : { index: index[r], cells: grid[r].map((v, c) => formatCell(v, columns[c].decimals)), position: r },
+    r < 0
+      ? undefined
+      : {
+          index: index[r],
+          cells: grid[r].map((v, c) => formatCell(v, columns[c].decimals)),
+          position: r,
+        },
   );
   return {
     caption: options.caption,
@@ -164,11 +193,13 @@ function range(from: number, to: number): number[] {
 // Inline styles, not a <style> block: JupyterLab, Notebook, VS Code and GitHub keep style attributes
 // (GitHub and untrusted notebooks drop <style> elements), and they beat the notebook's own table CSS.
 const CSS = {
-  table: 'border-collapse:collapse;margin:6px 0;font-size:13px;font-variant-numeric:tabular-nums;color:#222;background:#fff',
+  table:
+    'border-collapse:collapse;margin:6px 0;font-size:13px;font-variant-numeric:tabular-nums;color:#222;background:#fff',
   caption: 'caption-side:top;text-align:left;font-weight:bold;padding:0 0 6px 0;color:#222',
   th: 'padding:4px 12px;border-bottom:2px solid #555;font-weight:bold;white-space:nowrap;background:#fff;color:#222',
   td: 'padding:3px 12px;border-bottom:1px solid #e2e2e2;white-space:nowrap;background:#fff;color:#222',
-  index: 'padding:3px 12px;border-bottom:1px solid #e2e2e2;text-align:left;font-weight:bold;color:#555;background:#fff',
+  index:
+    'padding:3px 12px;border-bottom:1px solid #e2e2e2;text-align:left;font-weight:bold;color:#555;background:#fff',
   max: 'font-weight:bold;background:#dff0d8',
   gap: 'padding:3px 12px;text-align:center;color:#777;font-style:italic;background:#fff',
 };
@@ -179,11 +210,16 @@ export function dataFrameToHtml(data: TableInput, options: TableOptions = {}): s
   const align = (c: Column) => `text-align:${c.numeric ? 'right' : 'left'}`;
   const head =
     (m.showIndex ? `<th style="${CSS.th}"></th>` : '') +
-    m.columns.map((c) => `<th scope="col" style="${CSS.th};${align(c)}">${escapeHtml(c.name)}</th>`).join('');
+    m.columns
+      .map((c) => `<th scope="col" style="${CSS.th};${align(c)}">${escapeHtml(c.name)}</th>`)
+      .join('');
   const width = m.columns.length + (m.showIndex ? 1 : 0);
   const body = m.rows.map((row) => {
-    if (!row) return `<tr><td colspan="${width}" style="${CSS.gap}">… ${m.omitted} more rows …</td></tr>`;
-    const index = m.showIndex ? `<th scope="row" style="${CSS.index}">${escapeHtml(row.index)}</th>` : '';
+    if (!row)
+      return `<tr><td colspan="${width}" style="${CSS.gap}">… ${m.omitted} more rows …</td></tr>`;
+    const index = m.showIndex
+      ? `<th scope="row" style="${CSS.index}">${escapeHtml(row.index)}</th>`
+      : '';
     const cells = row.cells
       .map((text, c) => {
         const col = m.columns[c];
@@ -193,7 +229,9 @@ export function dataFrameToHtml(data: TableInput, options: TableOptions = {}): s
       .join('');
     return `<tr>${index}${cells}</tr>`;
   });
-  const caption = m.caption ? `<caption style="${CSS.caption}">${escapeHtml(m.caption)}</caption>` : '';
+  const caption = m.caption
+    ? `<caption style="${CSS.caption}">${escapeHtml(m.caption)}</caption>`
+    : '';
   return (
     `<table class="mnist-nb-table" style="${CSS.table}">${caption}` +
     `<thead><tr>${head}</tr></thead><tbody>${body.join('')}</tbody></table>`
@@ -206,9 +244,16 @@ export function dataFrameToText(data: TableInput, options: TableOptions = {}): s
   const header = [...(m.showIndex ? [''] : []), ...m.columns.map((c) => c.name)];
   const right = [...(m.showIndex ? [false] : []), ...m.columns.map((c) => c.numeric)];
   const lines: (string[] | undefined)[] = m.rows.map((row) =>
-    row ? [...(m.showIndex ? [row.index] : []), ...row.cells.map((t, c) => (m.columns[c].maxRow === row.position ? `${t}*` : t))] : undefined,
+    row
+      ? [
+          ...(m.showIndex ? [row.index] : []),
+          ...row.cells.map((t, c) => (m.columns[c].maxRow === row.position ? `${t}*` : t)),
+        ]
+      : undefined,
   );
-  const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => (l ? l[c].length : 0))));
+  const widths = header.map((h, c) =>
+    Math.max(h.length, ...lines.map((l) => (l ? l[c].length : 0))),
+  );
   const fmt = (cells: string[]) =>
     cells
       .map((t, c) => (right[c] ? t.padStart(widths[c]) : t.padEnd(widths[c])))
@@ -218,6 +263,7 @@ export function dataFrameToText(data: TableInput, options: TableOptions = {}): s
   if (m.caption) out.push(m.caption);
   out.push(fmt(header), widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) out.push(l ? fmt(l) : `… ${m.omitted} more rows …`);
-  if (m.columns.some((c) => c.maxRow !== undefined)) out.push('(* marks the largest value of a column)');
+  if (m.columns.some((c) => c.maxRow !== undefined))
+    out.push('(* marks the largest value of a column)');
   return out.join('\n');
 }
