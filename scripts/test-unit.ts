@@ -11,6 +11,7 @@ const SLOW: Readonly<Record<string, string>> = {
   'notebooks-runner.test.ts': 'runs Jupyter on fixture notebooks',
   'fashion-notebook.test.ts': 'executes notebook 06',
   'student-copies.test.ts': 'executes notebook copies',
+  'beyond-the-mlp-notebook.test.ts': 'executes notebook 07 and its solutions',
   'jupyter-browser.test.ts': 'Jupyter in a browser',
   'jupyter-live.test.ts': 'Jupyter in a browser',
   'render.test.ts': 'renders figures in Chromium',

@@ -110,7 +110,7 @@ describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, ()
     ]) {
       assert.ok(figures.includes(`${name}.png`), `${name}.png (have ${figures.join(', ')})`);
     }
-    const solutions = outputsOf(path.join(out, `${NOTEBOOK}-solutions.ipynb`));
+    const solutions = outputsOf(path.join(out, 'solutions', `${NOTEBOOK}-solutions.ipynb`));
     assert.ok(solutions.pngs >= 1, 'the solutions draw the feature maps');
     assert.match(solutions.text, /strides 2, no pooling/);
     assert.match(solutions.text, /MLP \+ shift augmentation acc %/);
