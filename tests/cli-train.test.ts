@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainArgs } from '../lib/cli/train-args.js';
+import { parseTrainArgs, type TrainCliOptions } from '../lib/cli/train-args.js';
 import { ConfigError } from '../lib/core/errors.js';
 import { createRng } from '../lib/core/random.js';
 
@@ -20,9 +20,16 @@ function train(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** parseTrainArgs for an MLP command line: checks the kind, and types `model` as the MLP's config. */
+function parseMlpArgs(argv: string[]): Extract<TrainCliOptions, { kind: 'mlp' }> {
+  const o = parseTrainArgs(argv);
+  assert.equal(o.kind, 'mlp', argv.join(' '));
+  return o as Extract<TrainCliOptions, { kind: 'mlp' }>;
+}
+
 describe('parseTrainArgs', () => {
   it('defaults to the model of record on full MNIST', () => {
-    const o = parseTrainArgs([]);
+    const o = parseMlpArgs([]);
     assert.equal(o.dataset, 'mnist');
     assert.equal(o.epochs, 10);
     assert.equal(o.batchSize, 128);
@@ -31,7 +38,7 @@ describe('parseTrainArgs', () => {
   });
 
   it('reads every option', () => {
-    const o = parseTrainArgs([
+    const o = parseMlpArgs([
       '--dataset',
       'mnist-quick',
       '--epochs',
@@ -77,7 +84,7 @@ describe('parseTrainArgs', () => {
       ['mnist-quick', 3, 64, 0.01, [32, 16], 0, 0, 9, 500, 'cpu', 'x', true, 'tanh'],
     );
     assert.equal(parseTrainArgs(['--data-dir', '/tmp/x']).dataset, 'idx-dir');
-    assert.deepEqual(parseTrainArgs(['--hidden', 'none']).model.hidden, []);
+    assert.deepEqual(parseMlpArgs(['--hidden', 'none']).model.hidden, []);
   });
 
   it('rejects bad values before any work, naming the option and the allowed range', () => {
