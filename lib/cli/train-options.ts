@@ -9,7 +9,6 @@ export const ACTIVATION_NAMES = ['relu', 'sigmoid', 'tanh', 'elu', 'linear'] as 
 export const MODEL_KINDS = ['mlp', 'cnn'] as const;
 
 export const TRAIN_OPTIONS = {
-  model: { type: 'string', choices: MODEL_KINDS },
   dataset: { type: 'string', expects: 'one of mnist, mnist-quick, fashion-mnist, idx-dir' },
   'data-dir': { type: 'string', expects: 'a folder with the four IDX files' },
   epochs: { type: 'string', expects: 'an integer from 1 to 10000' },
@@ -19,6 +18,7 @@ export const TRAIN_OPTIONS = {
   activation: { type: 'string', expects: `one of ${ACTIVATION_NAMES.join(', ')}` },
   dropout: { type: 'string', expects: 'a number in [0, 1)' },
   l2: { type: 'string', expects: 'a number ≥ 0' },
+  model: { type: 'string', choices: MODEL_KINDS },
   filters: { type: 'string', expects: 'comma-separated filter counts (e.g. 16,32)' },
   'kernel-size': { type: 'string', expects: 'an integer from 1 to 28' },
   'dense-units': { type: 'string', expects: 'an integer from 0 to 65536' },
