@@ -1,10 +1,10 @@
-// The draw-a-digit page: pointer strokes on a canvas → MNIST-style 28×28 (lib/data/preprocess.ts) → the model in TensorFlow.js → bars.
+// The draw-a-digit page: pointer strokes on a canvas → MNIST-style 28×28 (lib/data/preprocess.ts) → the model (MLP or CNN) in TensorFlow.js → bars.
 //
 // Plain browser JavaScript (an ES module), no build step: the preprocessing it imports is
 // lib/data/preprocess.ts, transpiled by the server, so the page and the unit tests share that code.
 import { argMax, preprocessDrawing, rgbaToGray } from './preprocess.js';
 
-/** @typedef {{ name: string, dir: string, available: boolean, hint: string, classNames: string[], testAccuracy?: number }} ModelInfo */
+/** @typedef {{ name: string, dir: string, available: boolean, hint: string, classNames: string[], testAccuracy?: number, kind: 'mlp' | 'cnn' }} ModelInfo */
 
 const tf = /** @type {any} */ (window).tf; // the global from vendor/tf.min.js (no types in a plain JS file)
 const pad = /** @type {HTMLCanvasElement} */ (document.getElementById('pad'));
@@ -21,6 +21,8 @@ const seenCtx = /** @type {CanvasRenderingContext2D} */ (seen.getContext('2d'));
 const PEN_WIDTH = 20;
 
 /** @type {any} */ let model = null;
+/** The shape one drawing is given to the model in: [1, 784] for the MLP, [1, 28, 28, 1] for the CNN. */
+/** @type {number[]} */ let inputShape = [1, 784];
 /** @type {string[]} */ let classNames = [];
 /** The last result, for the page's test hook: { empty, pixels, probabilities, top }. */
 let last = null;
@@ -73,7 +75,7 @@ function predictNow() {
   showSeen(result.pixels);
   let probabilities = null;
   if (!result.empty && model) {
-    probabilities = tf.tidy(() => model.predict(tf.tensor2d(result.pixels, [1, 784])).dataSync());
+    probabilities = tf.tidy(() => model.predict(tf.tensor(result.pixels, inputShape)).dataSync());
   }
   showBars(probabilities);
   if (result.empty) guess.textContent = model ? 'Draw a digit on the black pad.' : '';
@@ -179,6 +181,38 @@ function showMissing(info) {
   status.textContent = 'You can draw, but there is no model to ask yet.';
 }
 
+/**
+ * The kit's CNN trains with a seeded dropout layer (lib/ml/cnn.ts SeededDropout), saved under that class
+ * name. Dropout does nothing at inference, so the page only needs a layer of that name that passes its
+ * input through: without one, loadLayersModel fails with "Unknown layer: SeededDropout".
+ */
+function registerSeededDropout() {
+  class SeededDropout extends tf.layers.Layer {
+    static className = 'SeededDropout';
+    constructor(config) {
+      super({ name: config.name, trainable: config.trainable });
+      this.rate = config.rate;
+      this.seed = config.seed;
+    }
+    call(inputs) {
+      return Array.isArray(inputs) ? inputs[0] : inputs;
+    }
+    getConfig() {
+      return { ...super.getConfig(), rate: this.rate, seed: this.seed };
+    }
+  }
+  tf.serialization.registerClass(SeededDropout);
+}
+
+/** [1, …the model's input shape without the batch axis], checked to hold one 28×28 drawing. */
+function inputShapeOf(loaded) {
+  const shape = [1, ...loaded.inputs[0].shape.slice(1)];
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== 784)
+    throw new Error(`the model takes ${shape.slice(1).join('×')} inputs, not one 28×28 drawing`);
+  return shape;
+}
+
 async function start() {
   clearPad();
   /** @type {ModelInfo} */
@@ -191,15 +225,18 @@ async function start() {
     predictNow();
     return { model: false };
   }
+  registerSeededDropout();
   model = await tf.loadLayersModel('model/model.json');
-  tf.tidy(() => model.predict(tf.zeros([1, 784]))); // compile the backend's kernels before the first stroke
+  inputShape = inputShapeOf(model);
+  tf.tidy(() => model.predict(tf.zeros(inputShape))); // compile the backend's kernels before the first stroke
   const acc =
     info.testAccuracy === undefined
       ? ''
       : `, ${(100 * info.testAccuracy).toFixed(1)} % on its test set`;
-  status.textContent = `Model “${info.name}” loaded (${info.dir}${acc}), running on TensorFlow.js ${tf.version.tfjs} with the ${tf.getBackend()} backend. Draw!`;
+  const what = info.kind === 'cnn' ? 'CNN' : 'Model';
+  status.textContent = `${what} “${info.name}” loaded (${info.dir}${acc}), running on TensorFlow.js ${tf.version.tfjs} with the ${tf.getBackend()} backend. Draw!`;
   predictNow();
-  return { model: true, backend: tf.getBackend() };
+  return { model: true, backend: tf.getBackend(), kind: info.kind, inputShape };
 }
 
 const ready = start().catch((error) => {

@@ -1,19 +1,44 @@
-// The benchmark child of `npm run bench`: one engine per process, so peak RSS belongs to that engine alone.
+// The benchmark child of `npm run bench`: one model on one engine per process, so peak RSS belongs to that engine alone.
 // Separate from scripts/bench.ts so the parent (options, --help, the table) never loads TensorFlow.js.
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
 import { initEngine, type EngineName } from '../lib/ml/engine.js';
+import { createCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp } from '../lib/ml/model.js';
 import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
 import { median, peakRssMiB } from '../lib/core/stats.js';
 import { standardDense } from '../lib/ml/forward.js';
 import { trainModel } from '../lib/ml/train.js';
 import type { Split } from '../lib/data/types.js';
+import type { CnnTrainOptions } from '../lib/ml/cnn.js';
+import type { TrainData } from '../lib/ml/train.js';
+
+/** The model a benchmark trains: the MLP of record, or the kit's CNN (lib/ml/cnn.ts defaults). */
+export type BenchModel = 'mlp' | 'cnn';
+
+/** A fresh model of that kind and one call that trains it (the kit's own loop for each). */
+function benchModel(kind: BenchModel) {
+  if (kind === 'cnn') {
+    const { model, config } = createCnn();
+    return {
+      model,
+      config,
+      train: (data: TrainData, options: CnnTrainOptions) => trainCnn(model, config, data, options),
+    };
+  }
+  const { model, config } = createMlp();
+  return {
+    model,
+    config,
+    train: (data: TrainData, options: CnnTrainOptions) => trainModel(model, config, data, options),
+  };
+}
 
 export interface EngineResult {
   engine: EngineName | string;
+  model?: BenchModel;
   available: boolean;
   reason?: string;
   epochs?: number[];
@@ -57,16 +82,20 @@ async function stockGradientEpoch(
   return (result.history[1].seconds * train.count) / n;
 }
 
-async function profileKernels(train: Split, batchSize: number): Promise<EngineResult['profile']> {
-  const { model, config } = createMlp();
+async function profileKernels(
+  kind: BenchModel,
+  train: Split,
+  batchSize: number,
+): Promise<EngineResult['profile']> {
+  const { model, train: run } = benchModel(kind);
   const slice: Split = {
     images: train.images.subarray(0, 30 * batchSize * 784),
     labels: train.labels.subarray(0, 30 * batchSize),
     count: 30 * batchSize,
   };
-  await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false }); // warm-up
+  await run({ train: slice }, { epochs: 1, batchSize, evaluate: false }); // warm-up
   const info = await tf.profile(async () => {
-    await trainModel(model, config, { train: slice }, { epochs: 1, batchSize, evaluate: false });
+    await run({ train: slice }, { epochs: 1, batchSize, evaluate: false });
   });
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of info.kernels) {
@@ -107,6 +136,7 @@ function wasmThreads(): number {
 
 /** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
 export async function child(
+  kind: BenchModel,
   engine: EngineName,
   epochs: number,
   batchSize: number,
@@ -127,18 +157,19 @@ export async function child(
     labels: data.train.labels.subarray(0, n),
     count: n,
   };
-  const { model, config } = createMlp();
-  const result = await trainModel(
-    model,
-    config,
+  const { config, train: run } = benchModel(kind);
+  const result = await run(
     { train, test: extrapolated ? undefined : data.test },
     { epochs: extrapolated ? 2 : epochs, batchSize },
   );
   const scale = data.train.count / n;
   const seconds = result.history.map((m) => m.seconds * scale);
   const steady = seconds.length > 1 ? seconds.slice(1) : seconds;
+  // The matmul floor and the stock matMul gradient concern the MLP's dense layers: no CNN counterpart.
+  const mlpOnly = 'hidden' in config;
   return {
     engine,
+    model: kind,
     available: true,
     threads,
     epochs: seconds,
@@ -148,9 +179,13 @@ export async function child(
     peakRssMiB: Math.round(peakRssMiB()),
     extrapolated,
     testAccuracy: result.history.at(-1)?.testAccuracy,
-    profile: profile ? await profileKernels(data.train, batchSize) : undefined,
+    profile: profile ? await profileKernels(kind, data.train, batchSize) : undefined,
     stockSecondsPerEpoch:
-      engine === 'wasm' ? await stockGradientEpoch(data.train, batchSize, cpuBatches) : undefined,
-    floor: floorOf(measureMatmulFloor(config, batchSize, data.train.count, extrapolated ? 2 : 20)),
+      mlpOnly && engine === 'wasm'
+        ? await stockGradientEpoch(data.train, batchSize, cpuBatches)
+        : undefined,
+    floor: mlpOnly
+      ? floorOf(measureMatmulFloor(config, batchSize, data.train.count, extrapolated ? 2 : 20))
+      : undefined,
   };
 }

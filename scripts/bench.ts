@@ -1,14 +1,17 @@
-// `npm run bench`: seconds per epoch, samples/s and peak memory of the model of record on each available engine.
+// `npm run bench`: seconds per epoch, samples/s and peak memory of the model of record (or the CNN) on each available engine.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import type { EngineName } from '../lib/ml/engine.js';
 import { formatPercent } from '../lib/core/format.js';
-import type { EngineResult } from './bench-child.js';
+import type { BenchModel, EngineResult } from './bench-child.js';
 
 const ENGINES = ['tensorflow', 'wasm', 'cpu'] as const;
 
+const MODELS = ['mlp', 'cnn'] as const;
+
 const OPTIONS = {
+  model: { type: 'string', choices: MODELS },
   epochs: { type: 'string', expects: 'an integer from 1 to 1000' },
   'batch-size': { type: 'string', expects: 'an integer from 1 to 60000' },
   engines: { type: 'string', choices: ENGINES, list: true },
@@ -19,7 +22,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const USAGE = `Usage: npm run bench -- [--epochs 3] [--batch-size 128] [--engines tensorflow,wasm,cpu] [--cpu-batches 40] [--profile] [--json]
+const USAGE = `Usage: npm run bench -- [--model mlp|cnn] [--epochs 3] [--batch-size 128] [--engines tensorflow,wasm,cpu] [--cpu-batches 40 (cnn: 4)] [--profile] [--json]
 
 Trains the model of record on the full 60,000 MNIST training images (no validation split) on each engine
 that loads here, one child process per engine, and prints seconds/epoch (median of the epochs after the
@@ -27,6 +30,11 @@ first, with min–max), samples/s, peak RSS, and the matmul floor: the step's ma
 that engine, which no training loop can beat. The plain-JS cpu engine is ~30× slower: it is timed on
 --cpu-batches batches and its epoch time extrapolated (marked "≈"); so is, on wasm, the same loop with
 TensorFlow.js's stock matMul gradient, for comparison. --profile adds the top kernels by time.
+
+--model cnn times the kit's CNN (conv 16 → pool → conv 32 → pool → dense 64 → 10, 56,714 parameters)
+the same way instead; the matmul floor and the stock-gradient comparison concern the MLP's dense layers
+and are skipped for it. Its cpu timing uses 4 batches unless --cpu-batches says otherwise (a CNN batch
+takes seconds on the plain-JS engine).
 `;
 
 function format(r: EngineResult): string {
@@ -68,13 +76,21 @@ async function main(): Promise<number> {
   }
   const epochs = intOption('--epochs', values.epochs ?? '3', 1, 1000);
   const batchSize = intOption('--batch-size', values['batch-size'] ?? '128', 1, 60_000);
-  const cpuBatches = intOption('--cpu-batches', values['cpu-batches'] ?? '40', 1, 10_000);
+  const model = (values.model ?? 'mlp') as BenchModel;
+  // The cpu engine's convolution gradients are far slower than its matMul: a CNN batch takes seconds there.
+  const cpuBatches = intOption(
+    '--cpu-batches',
+    values['cpu-batches'] ?? (model === 'cnn' ? '4' : '40'),
+    1,
+    10_000,
+  );
   const engines = (values.engines ?? ENGINES.join(',')).split(',').map((e) => e.trim());
   if (values.child) {
     const { child } = await import('./bench-child.js');
     process.stdout.write(
       JSON.stringify(
         await child(
+          model,
           values.child as EngineName,
           epochs,
           batchSize,
@@ -85,8 +101,16 @@ async function main(): Promise<number> {
     );
     return 0;
   }
-  const header = `model of record, full MNIST (60,000), batch ${batchSize}, ${epochs} epochs; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
-  if (!values.json) process.stdout.write(header + '\n');
+  const what =
+    model === 'cnn'
+      ? 'CNN (conv 16 → pool → conv 32 → pool → dense 64 → 10, 56,714 parameters)'
+      : 'model of record';
+  const header = `${what}, full MNIST (60,000), batch ${batchSize}, ${epochs} epochs; ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, Node ${process.version}`;
+  const note =
+    model === 'cnn'
+      ? 'matmul floor and stock-gradient comparison: MLP only (dense layers), skipped for the CNN'
+      : undefined;
+  if (!values.json) process.stdout.write(header + '\n' + (note ? note + '\n' : ''));
   const results: EngineResult[] = [];
   for (const engine of engines) {
     const args = [
@@ -95,6 +119,8 @@ async function main(): Promise<number> {
       'scripts/bench.ts',
       '--child',
       engine,
+      '--model',
+      model,
       '--epochs',
       String(epochs),
       '--batch-size',
@@ -115,7 +141,10 @@ async function main(): Promise<number> {
     results.push(result);
     if (!values.json) process.stdout.write(format(result) + '\n');
   }
-  if (values.json) process.stdout.write(JSON.stringify({ header, results }) + '\n');
+  if (values.json)
+    process.stdout.write(
+      JSON.stringify({ header, model, ...(note ? { note } : {}), results }) + '\n',
+    );
   return 0;
 }
 

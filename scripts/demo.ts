@@ -30,7 +30,8 @@ Serves a page on http://127.0.0.1:PORT/ where you draw a digit with the mouse, a
 see the trained model's probabilities for 0–9 as you draw. Everything runs offline in your browser.
 
   --port N        0..65535 (default 8765; 0 picks a free port)
-  --model NAME    a model saved under data/models/NAME/ (default mlp), or a folder path
+  --model NAME    a model saved under data/models/NAME/ (default mlp), or a folder path: an MLP or a
+                  CNN (npm run train -- --model cnn --save NAME)
   -h, --help      this help
 
 Train the model first: npm run train -- --save mlp   (or run notebook 03).`;
@@ -134,6 +135,8 @@ interface ModelInfo {
   readonly hint: string;
   readonly classNames: readonly string[];
   readonly testAccuracy?: number;
+  /** From meta.json: 'cnn' for the CNN, else 'mlp' (models saved before the CNN have no kind). */
+  readonly kind: 'mlp' | 'cnn';
 }
 
 function modelInfo(dir: string, name: string): ModelInfo {
@@ -149,14 +152,17 @@ function modelInfo(dir: string, name: string): ModelInfo {
       : `No trained model in ${shown}/ yet. Point --model at a folder written by saveModel, or train the default one with \`npm run train -- --save mlp\` and run \`npm run demo\`.`;
   let classNames: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
   let testAccuracy: number | undefined;
+  let kind: ModelInfo['kind'] = 'mlp';
   if (available) {
     try {
       const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as {
+        kind?: string;
         dataset?: { classNames?: string[] };
         history?: Array<{ testAccuracy?: number }>;
       };
       classNames = meta.dataset?.classNames ?? classNames;
       testAccuracy = meta.history?.at(-1)?.testAccuracy;
+      if (meta.kind === 'cnn') kind = 'cnn';
     } catch {
       // A broken meta.json is the model loader's business; the page still shows digit names.
     }
@@ -168,6 +174,7 @@ function modelInfo(dir: string, name: string): ModelInfo {
     hint,
     classNames,
     testAccuracy,
+    kind,
   };
 }
 
@@ -312,7 +319,7 @@ async function main(): Promise<number> {
       server.info.testAccuracy === undefined
         ? ''
         : ` (test accuracy ${(100 * server.info.testAccuracy).toFixed(1)} %)`;
-    console.log(`model: ${server.info.dir}/${acc}`);
+    console.log(`model: ${server.info.dir}/${acc}${server.info.kind === 'cnn' ? ', a CNN' : ''}`);
   } else {
     console.log(server.info.hint.replace(/`/g, ''));
   }

@@ -1,7 +1,11 @@
-// `npm run train`: trains the MLP from the command line, with a progress bar or JSON lines, and saves it.
+// `npm run train`: trains the MLP (or the CNN) from the command line, with a progress bar or JSON lines, and saves it.
 import { parseCli, runMain } from '../lib/cli/options.js';
-import { TRAIN_OPTIONS, TRAIN_USAGE } from '../lib/cli/train-options.js';
+import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from '../lib/cli/train-options.js';
 import type { TrainCliOptions } from '../lib/cli/train-args.js';
+import type { Sequential } from '@tensorflow/tfjs';
+import type { CnnConfig, CnnTrainOptions } from '../lib/ml/cnn.js';
+import type { MlpConfig } from '../lib/ml/model.js';
+import type { TrainResult } from '../lib/ml/train.js';
 import { formatPercent } from '../lib/core/format.js';
 
 const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + '\n');
@@ -32,6 +36,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
   const { initEngine } = await import('../lib/ml/engine.js');
   const { ConfigError } = await import('../lib/core/errors.js');
   const { createMlp, summarize } = await import('../lib/ml/model.js');
+  const { createCnn, trainCnn } = await import('../lib/ml/cnn.js');
   const { saveModel } = await import('../lib/ml/persist.js');
   const { createProgress } = await import('../lib/ml/progress.js');
   const { median, peakRssMiB } = await import('../lib/core/stats.js');
@@ -50,22 +55,40 @@ async function run(opts: TrainCliOptions): Promise<number> {
     );
   }
   const engine = await initEngine(opts.engine);
-  const { model, config } = createMlp({
-    ...opts.model,
-    inputSize: data.height * data.width,
-    numClasses: data.classNames.length,
-  });
+  const numClasses = data.classNames.length;
+  // One architecture or the other; everything after this (progress, stop handling, saving) is shared.
+  let model: Sequential;
+  let config: MlpConfig | CnnConfig;
+  let describe: string;
+  let train: (options: CnnTrainOptions) => Promise<TrainResult>;
+  if (opts.kind === 'cnn') {
+    const cnn = createCnn({ ...opts.model, inputShape: [data.height, data.width, 1], numClasses });
+    const c = cnn.config;
+    const layers = [
+      ...c.filters.map((f) => `conv ${c.kernelSize}×${c.kernelSize} ${f} → pool`),
+      ...(c.denseUnits > 0 ? [`dense ${c.denseUnits}`] : []),
+      c.numClasses,
+    ];
+    ({ model, config } = cnn);
+    describe = `CNN ${c.inputShape.join('×')} → ${layers.join(' → ')}, ReLU, dropout ${c.dropout}, Adam ${c.learningRate}`;
+    train = (options) => trainCnn(cnn.model, c, data, options);
+  } else {
+    const mlp = createMlp({ ...opts.model, inputSize: data.height * data.width, numClasses });
+    const c = mlp.config;
+    ({ model, config } = mlp);
+    describe = `${c.inputSize} → ${[...c.hidden, c.numClasses].join(' → ')}, ${c.activation}, dropout ${c.dropout}, L2 ${c.l2}, Adam ${c.learningRate}`;
+    train = (options) => trainModel(mlp.model, c, data, options);
+  }
   const params = summarize(model).totalParams;
   log(`engine   ${engine.summary}`);
   log(
     `data     ${data.name}: ${data.train.count} train / ${data.validation.count} validation / ${data.test.count} test (${data.source})`,
   );
-  log(
-    `model    ${config.inputSize} → ${[...config.hidden, config.numClasses].join(' → ')}, ${config.activation}, dropout ${config.dropout}, L2 ${config.l2}, Adam ${config.learningRate}; ${params.toLocaleString('en-US')} parameters`,
-  );
+  log(`model    ${describe}; ${params.toLocaleString('en-US')} parameters`);
   if (opts.json)
     emit({
       event: 'start',
+      model: opts.kind,
       engine: engine.engine,
       enginePackage: engine.packageName,
       engineSummary: engine.summary,
@@ -79,7 +102,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
 
   const progress = opts.json ? undefined : createProgress(opts.epochs);
   const controller = interruptController(opts.json);
-  const result = await trainModel(model, config, data, {
+  const result = await train({
     epochs: opts.epochs,
     batchSize: opts.batchSize,
     signal: controller.signal,
@@ -92,6 +115,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
   const last = result.history.at(-1);
   const steady = result.history.length > 1 ? result.history.slice(1) : result.history;
   const summary = {
+    model: opts.kind,
     engine: engine.engine,
     epochs: result.history.length,
     testAccuracy: last?.testAccuracy ?? null,
@@ -110,6 +134,8 @@ async function run(opts: TrainCliOptions): Promise<number> {
     savedTo = await saveModel(
       model,
       {
+        // Only a CNN says what it is: an MLP's meta.json stays as it always was (no kind = 'mlp').
+        ...(opts.kind === 'cnn' ? { kind: 'cnn' as const } : {}),
         config,
         history: result.history,
         engine: engine.summary,
@@ -135,10 +161,12 @@ async function run(opts: TrainCliOptions): Promise<number> {
 
 async function main(argv: string[]): Promise<number> {
   // The syntax check and --help need no TensorFlow.js; parseTrainArgs (which does) validates the values.
-  if (parseCli(argv, TRAIN_OPTIONS).values.help) {
+  const { values } = parseCli(argv, TRAIN_OPTIONS);
+  if (values.help) {
     process.stdout.write(TRAIN_USAGE);
     return 0;
   }
+  trainModelKind(values); // an option of the other architecture: one line before TensorFlow.js loads
   const { parseTrainArgs } = await import('../lib/cli/train-args.js');
   return run(parseTrainArgs(argv));
 }

@@ -107,6 +107,31 @@ const BAD: Array<[string, string[], string | RegExp]> = [
     'error: arguments: unexpected "mnist"; expected no arguments besides options',
   ],
   [
+    'train',
+    ['--model', 'rnn'],
+    'error: --model: unknown value "rnn" (did you mean cnn?); expected one of mlp, cnn',
+  ],
+  [
+    'train',
+    ['--model', 'cnn', '--hidden', '64'],
+    'error: --hidden: shapes the MLP only; the CNN takes --filters, --kernel-size, --dense-units and --dropout (see --help)',
+  ],
+  [
+    'train',
+    ['--filters', '16,32'],
+    'error: --filters: shapes the CNN only; add --model cnn, or leave it out for the MLP',
+  ],
+  [
+    'train',
+    ['--model', 'cnn', '--kernel-size', '0'],
+    'error: --kernel-size: expected an integer from 1 to 28, got "0"',
+  ],
+  [
+    'train',
+    ['--model', 'cnn', '--filters', '8,8,8,8'],
+    'error: --filters: 4 conv blocks with 3×3 kernels shrink a 28×28 image to nothing; use fewer blocks or a smaller kernel',
+  ],
+  [
     'bench',
     ['--engines', 'foo'],
     'error: --engines: unknown value "foo"; expected a comma-separated list of tensorflow, wasm, cpu',
@@ -120,6 +145,11 @@ const BAD: Array<[string, string[], string | RegExp]> = [
     'bench',
     ['--epoch', '2'],
     'error: --epoch: unknown option; did you mean --epochs? (see --help)',
+  ],
+  [
+    'bench',
+    ['--model', 'rnn'],
+    'error: --model: unknown value "rnn" (did you mean cnn?); expected one of mlp, cnn',
   ],
   ['bench', ['--epochs', '-1'], 'error: --epochs: expected an integer from 1 to 1000, got "-1"'],
   ['notebooks', ['--quik'], 'error: --quik: unknown option; did you mean --quick? (see --help)'],
@@ -230,14 +260,22 @@ describe('CLI convention', () => {
     },
   );
 
-  it('unknown options are rejected before TensorFlow.js loads', { timeout: 300_000 }, async () => {
-    const cases = BAD.filter(
-      ([, , line]) => typeof line === 'string' && line.includes('unknown option'),
-    );
-    const results = await pool(cases, 3, ([script, args]) => run(script, args));
-    for (const [i, [script, args]] of cases.entries())
-      assert.deepEqual(results[i].tensorflow, [], `${script} ${args.join(' ')}`);
-  });
+  it(
+    'unknown options (and train options of the other model) are rejected before TensorFlow.js loads',
+    { timeout: 300_000 },
+    async () => {
+      const cases = BAD.filter(
+        ([, , line]) =>
+          typeof line === 'string' &&
+          (line.includes('unknown option') ||
+            line.includes(' only; ') ||
+            line.includes('unknown value')),
+      );
+      const results = await pool(cases, 3, ([script, args]) => run(script, args));
+      for (const [i, [script, args]] of cases.entries())
+        assert.deepEqual(results[i].tensorflow, [], `${script} ${args.join(' ')}`);
+    },
+  );
 
   it(
     '--help (and -h): usage on stdout, exit 0, and no TensorFlow.js loaded',

@@ -1,12 +1,16 @@
 // Tests for `npm run train`: argument validation (incl. a fuzz), JSON output, one-line errors, exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainArgs } from '../lib/cli/train-args.js';
+import { parseTrainArgs, type TrainCliOptions } from '../lib/cli/train-args.js';
 import { ConfigError } from '../lib/core/errors.js';
 import { createRng } from '../lib/core/random.js';
+import { loadDataset } from '../lib/data/datasets.js';
+import { predictCnn, resolveCnnConfig } from '../lib/ml/cnn.js';
+import { loadModel } from '../lib/ml/persist.js';
+import { useWasm } from './helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -20,9 +24,16 @@ function train(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** parseTrainArgs for an MLP command line: checks the kind, and types `model` as the MLP's config. */
+function parseMlpArgs(argv: string[]): Extract<TrainCliOptions, { kind: 'mlp' }> {
+  const o = parseTrainArgs(argv);
+  assert.equal(o.kind, 'mlp', argv.join(' '));
+  return o as Extract<TrainCliOptions, { kind: 'mlp' }>;
+}
+
 describe('parseTrainArgs', () => {
   it('defaults to the model of record on full MNIST', () => {
-    const o = parseTrainArgs([]);
+    const o = parseMlpArgs([]);
     assert.equal(o.dataset, 'mnist');
     assert.equal(o.epochs, 10);
     assert.equal(o.batchSize, 128);
@@ -31,7 +42,7 @@ describe('parseTrainArgs', () => {
   });
 
   it('reads every option', () => {
-    const o = parseTrainArgs([
+    const o = parseMlpArgs([
       '--dataset',
       'mnist-quick',
       '--epochs',
@@ -77,7 +88,7 @@ describe('parseTrainArgs', () => {
       ['mnist-quick', 3, 64, 0.01, [32, 16], 0, 0, 9, 500, 'cpu', 'x', true, 'tanh'],
     );
     assert.equal(parseTrainArgs(['--data-dir', '/tmp/x']).dataset, 'idx-dir');
-    assert.deepEqual(parseTrainArgs(['--hidden', 'none']).model.hidden, []);
+    assert.deepEqual(parseMlpArgs(['--hidden', 'none']).model.hidden, []);
   });
 
   it('rejects bad values before any work, naming the option and the allowed range', () => {
@@ -100,6 +111,82 @@ describe('parseTrainArgs', () => {
       [['--lr', '0.1'], /^--lr: unknown option; did you mean --learning-rate\?/],
       [['--epochs'], /^--epochs: expects an integer from 1 to 10000$/],
       [['--seed', '--json'], /^--seed: expects an integer, but is followed by the option --json$/],
+    ];
+    for (const [args, pattern] of cases) {
+      assert.throws(
+        () => parseTrainArgs(args),
+        (e: unknown) => e instanceof ConfigError && pattern.test(e.message),
+        args.join(' '),
+      );
+    }
+  });
+
+  it('--model cnn: the CNN defaults, its own options, and the shared ones', () => {
+    const d = parseTrainArgs(['--model', 'cnn']);
+    assert.equal(d.kind, 'cnn');
+    assert.deepEqual(d.model, resolveCnnConfig());
+    const o = parseTrainArgs([
+      '--model',
+      'cnn',
+      '--filters',
+      '32,64',
+      '--kernel-size',
+      '5',
+      '--dense-units',
+      '0',
+      '--dropout',
+      '0.25',
+      '--learning-rate',
+      '0.002',
+      '--seed',
+      '7',
+      '--epochs',
+      '4',
+      '--batch-size',
+      '64',
+      '--save',
+      'wide-cnn',
+    ]);
+    assert.equal(o.kind, 'cnn');
+    if (o.kind !== 'cnn') return;
+    assert.deepEqual(
+      [o.model.filters, o.model.kernelSize, o.model.denseUnits, o.model.dropout],
+      [[32, 64], 5, 0, 0.25],
+    );
+    assert.deepEqual([o.model.learningRate, o.model.seed], [0.002, 7]);
+    assert.deepEqual([o.epochs, o.batchSize, o.save], [4, 64, 'wide-cnn']);
+    // --dropout keeps each model's own default when not given: 0.2 for the MLP, 0 for the CNN.
+    assert.equal(parseMlpArgs([]).model.dropout, 0.2);
+    assert.equal(parseMlpArgs(['--model', 'mlp']).model.dropout, 0.2);
+  });
+
+  it('an option of the other model is an error naming it, not silently ignored', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ['--model', 'cnn', '--hidden', '64'],
+        /^--hidden: shapes the MLP only; the CNN takes --filters/,
+      ],
+      [['--model', 'cnn', '--activation', 'tanh'], /^--activation: shapes the MLP only/],
+      [['--model', 'cnn', '--l2', '0'], /^--l2: shapes the MLP only/],
+      [['--filters', '8'], /^--filters: shapes the CNN only; add --model cnn/],
+      [['--model', 'mlp', '--kernel-size', '5'], /^--kernel-size: shapes the CNN only/],
+      [['--dense-units', '0'], /^--dense-units: shapes the CNN only/],
+      [
+        ['--model', 'cnn', '--filters', '16,x'],
+        /^--filters: expected comma-separated filter counts/,
+      ],
+      [
+        ['--model', 'cnn', '--kernel-size', '29'],
+        /^--kernel-size: expected an integer from 1 to 28/,
+      ],
+      [
+        ['--model', 'cnn', '--filters', '8,8,8,8'],
+        /^--filters: 4 conv blocks with 3×3 kernels shrink a 28×28 image to nothing/,
+      ],
+      [
+        ['--model', 'rnn'],
+        /^--model: unknown value "rnn" \(did you mean cnn\?\); expected one of mlp, cnn$/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       assert.throws(
@@ -145,6 +232,14 @@ describe('parseTrainArgs', () => {
       'ü',
       '--epochs=2',
       '--hidden=1,2,3',
+      '--model',
+      'cnn',
+      '--model=cnn',
+      '--filters',
+      '--kernel-size',
+      '--dense-units',
+      '16,32',
+      '5',
     ];
     for (let round = 0; round < 3000; round++) {
       const args = Array.from(
@@ -227,6 +322,71 @@ describe('npm run train (process)', () => {
     assert.match(
       r.stderr,
       /error: training stopped: the loss exploded to .* at epoch 1, batch \d+ of 63/,
+    );
+  });
+
+  it('--model cnn: JSON events as for the MLP, saved as a CNN that loads back with the same test results; seeded, so a rerun gives the same numbers', async () => {
+    const names = [`test-cli-cnn-${process.pid}-a`, `test-cli-cnn-${process.pid}-b`];
+    const dirs = names.map((n) => path.join(root, 'data', 'models', n));
+    after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+    const args = ['--model', 'cnn', '--epochs', '1', '--limit-train', '2000', '--json'];
+    const runs = names.map((name) => train([...args, '--save', name]));
+    const events = runs.map((r) => {
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+    });
+    const [start, epoch, done] = events[0];
+    assert.deepEqual(
+      events[0].map((e) => e.event),
+      ['start', 'epoch', 'done'],
+    );
+    assert.equal(start.model, 'cnn');
+    assert.equal(start.trainSamples, 2000);
+    assert.equal(start.parameters, 56_714);
+    assert.deepEqual(start.config, resolveCnnConfig());
+    for (const key of ['loss', 'accuracy', 'testLoss', 'testAccuracy', 'seconds'])
+      assert.equal(typeof epoch[key], 'number', key);
+    assert.equal(done.model, 'cnn');
+    assert.equal(done.engine, 'wasm');
+    assert.equal(done.epochs, 1);
+    assert.equal(done.testAccuracy, epoch.testAccuracy);
+    assert.ok(done.testAccuracy > 0.5, `test accuracy ${done.testAccuracy}`);
+    assert.ok(done.peakRssMiB > 50 && done.secondsPerEpoch > 0);
+    assert.equal(done.savedTo, dirs[0]);
+
+    // Seeded: the second run learned exactly the same weights and measured the same numbers.
+    const [, epochB, doneB] = events[1];
+    for (const key of ['loss', 'accuracy', 'testLoss', 'testAccuracy'])
+      assert.equal(epochB[key], epoch[key], key);
+    assert.equal(doneB.testAccuracy, done.testAccuracy);
+    assert.deepEqual(
+      readFileSync(path.join(dirs[1], 'weights.bin')),
+      readFileSync(path.join(dirs[0], 'weights.bin')),
+    );
+
+    // Saved as a CNN: loadModel rebuilds it, and it scores the test set exactly as training reported.
+    await useWasm();
+    const meta = JSON.parse(readFileSync(path.join(dirs[0], 'meta.json'), 'utf8'));
+    assert.equal(meta.kind, 'cnn');
+    const loaded = await loadModel(names[0]);
+    assert.equal(loaded.kind, 'cnn');
+    const { test } = await loadDataset({ dataset: 'mnist' });
+    const scored = predictCnn(loaded.model, test);
+    assert.equal(scored.accuracy, epoch.testAccuracy);
+    assert.ok(Math.abs(scored.loss - epoch.testLoss) < 1e-9, `${scored.loss} vs ${epoch.testLoss}`);
+    loaded.model.dispose();
+  });
+
+  it('--model cnn with an MLP-only option: exit 2, one line, before any training', () => {
+    const r = train(['--model', 'cnn', '--hidden', '64,32']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.equal(
+      r.stderr.trim(),
+      'error: --hidden: shapes the MLP only; the CNN takes --filters, --kernel-size, --dense-units and --dropout (see --help)',
     );
   });
 });

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadDataset } from '../lib/data/datasets.js';
 import type { Dataset } from '../lib/data/types.js';
+import { createCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp, type MlpConfig } from '../lib/ml/model.js';
 import { saveModel } from '../lib/ml/persist.js';
 import { drawDigitWidget } from '../lib/notebook/draw-widget.js';
@@ -476,6 +477,122 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     },
   );
 });
+
+describe(
+  'npm run demo with a CNN',
+  {
+    timeout: 300_000,
+    skip: existsSync(browserPath) ? false : `no browser at ${browserPath}`,
+  },
+  () => {
+    let work: string;
+    let model: tf.Sequential;
+    let mnist: Dataset;
+    let server: Server | undefined;
+    let browser: BrowserContext | undefined;
+    let profile: string;
+
+    before(async () => {
+      await useWasm();
+      work = mkdtempSync(path.join(tmpdir(), 'demo-cnn-test-'));
+      profile = mkdtempSync(path.join(tmpdir(), 'demo-chromium-'));
+      const data = await quickMnist();
+      // Dropout > 0 puts the kit's SeededDropout layer in the saved topology: the page must load it too.
+      // 1 epoch on 2,000 digits: about 80 % right, so the browser's answers can be checked against labels.
+      const cnn = createCnn({
+        filters: [8, 16],
+        denseUnits: 32,
+        dropout: 0.25,
+        learningRate: 3e-3,
+      });
+      model = cnn.model;
+      const train = {
+        images: data.train.images.subarray(0, 2000 * 784),
+        labels: data.train.labels.subarray(0, 2000),
+        count: 2000,
+      };
+      const result = await trainCnn(model, cnn.config, { train }, { epochs: 1, batchSize: 32 });
+      const dir = await saveModel(
+        model,
+        {
+          kind: 'cnn',
+          config: cnn.config,
+          history: result.history,
+          dataset: {
+            name: data.name,
+            source: data.source,
+            trainSamples: train.count,
+            classNames: [...data.classNames],
+          },
+        },
+        path.join(work, 'small-cnn'),
+      );
+      mnist = await loadDataset({ dataset: 'mnist' });
+      server = await startServer(dir);
+      browser = await launch(profile, { width: 1040, height: 620 });
+    });
+
+    after(async () => {
+      await browser?.close();
+      await stopServer(server);
+      if (work) rmSync(work, { recursive: true, force: true });
+      if (profile) rmSync(profile, { recursive: true, force: true });
+    });
+
+    test('serves the CNN: the page feeds it 28×28×1 images and shows the same probabilities as Node', async () => {
+      assert.match(server!.stdout(), /small-cnn\/, a CNN/);
+      const info = JSON.parse((await rawGet(server!.port, '/info.json')).body.toString()) as {
+        kind: string;
+      };
+      assert.equal(info.kind, 'cnn');
+      const page = browser!.pages()[0] ?? (await browser!.newPage());
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+      await page.goto(server!.url);
+      const ready = (await page.evaluate(
+        () => (window as unknown as { digitDemo: { ready: Promise<unknown> } }).digitDemo.ready,
+      )) as { model: boolean; kind: string; inputShape: number[] };
+      assert.deepEqual(
+        [ready.model, ready.kind, ready.inputShape],
+        [true, 'cnn', [1, 28, 28, 1]],
+        JSON.stringify(problems),
+      );
+      assert.match((await page.locator('#status').textContent()) ?? '', /^CNN “small-cnn” loaded/);
+      let correct = 0;
+      for (let i = 0; i < 10; i++) {
+        const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
+        const result = (await page.evaluate(
+          (px) =>
+            (
+              window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
+            ).digitDemo.paintDigit(px),
+          Array.from(original),
+        )) as DemoResult;
+        const expected = preprocessDrawing(upscale10(original)).pixels;
+        const nodeProbs = tf.tidy(() =>
+          (model.predict(tf.tensor4d(expected, [1, 28, 28, 1])) as tf.Tensor).dataSync(),
+        );
+        const maxProbDiff = Math.max(
+          ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
+        );
+        assert.ok(
+          maxProbDiff < 1e-3,
+          `digit ${i}: browser and Node probabilities differ by ${maxProbDiff}`,
+        );
+        assert.equal(result.top, nodeProbs.indexOf(Math.max(...nodeProbs)), `digit ${i}`);
+        if (result.top === mnist.test.labels[i]) correct++;
+      }
+      assert.ok(
+        correct >= 6,
+        `the small CNN in the page gets ${correct} of the first 10 test digits`,
+      );
+      mkdirSync(outDir, { recursive: true });
+      await page.screenshot({ path: path.join(outDir, 'demo-cnn.png') });
+      assert.deepEqual(problems, []);
+    });
+  },
+);
 
 describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
   test('still starts, the CLI and the page say how to train one, and SIGTERM stops it cleanly', async () => {

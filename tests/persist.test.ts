@@ -7,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import type { Dataset } from '../lib/data/types.js';
 import { ModelFileError } from '../lib/core/errors.js';
 import { predict } from '../lib/ml/evaluate.js';
+import { createCnn, predictCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp } from '../lib/ml/model.js';
 import { loadModel, saveModel } from '../lib/ml/persist.js';
 import { trainModel } from '../lib/ml/train.js';
@@ -39,12 +40,17 @@ describe('saveModel / loadModel', () => {
     const dir = path.join(root, 'm1');
     const { model, config } = await trainedModelAt(dir);
     const loaded = await loadModel(dir);
+    assert.equal(loaded.kind, 'mlp');
+    if (loaded.kind !== 'mlp') return;
     const before = predict(model, config, head(data.test, 500));
     const after = predict(loaded.model, loaded.config, head(data.test, 500));
     assert.deepEqual(Array.from(after.probabilities), Array.from(before.probabilities));
     assert.deepEqual(loaded.config, config);
     assert.equal(loaded.meta.history.length, 1);
     assert.deepEqual((await fs.readdir(dir)).sort(), ['meta.json', 'model.json', 'weights.bin']);
+    // An MLP's meta.json is written as before the CNN existed: no "kind" (absent means 'mlp').
+    const meta = JSON.parse(await fs.readFile(path.join(dir, 'meta.json'), 'utf8'));
+    assert.equal('kind' in meta, false);
     const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
     assert.equal(json.format, 'layers-model');
     assert.deepEqual(json.weightsManifest[0].paths, ['weights.bin']);
@@ -132,5 +138,56 @@ describe('saveModel / loadModel', () => {
     await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
     await fs.rm(path.join(dir, 'model.json'));
     await rejectsModelFile(loadModel(dir), /model\.json: missing/);
+  });
+
+  it('a CNN round-trips: saved as kind "cnn", rebuilt as a CNN, identical predictions', async () => {
+    const dir = path.join(root, 'cnn1');
+    const { model, config } = createCnn({
+      filters: [4, 8],
+      denseUnits: 16,
+      dropout: 0.25,
+      seed: 3,
+    });
+    const result = await trainCnn(
+      model,
+      config,
+      { train: head(data.train, 512) },
+      { epochs: 1, batchSize: 128, evaluate: false },
+    );
+    await saveModel(model, { config, history: result.history, engine: 'wasm' }, dir);
+    const meta = JSON.parse(await fs.readFile(path.join(dir, 'meta.json'), 'utf8'));
+    assert.equal(meta.kind, 'cnn', 'marked as a CNN even when the caller does not say so');
+    const loaded = await loadModel(dir);
+    assert.equal(loaded.kind, 'cnn');
+    assert.deepEqual(loaded.config, config);
+    const before = predictCnn(model, head(data.test, 300));
+    const after = predictCnn(loaded.model, head(data.test, 300));
+    assert.deepEqual(Array.from(after.probabilities), Array.from(before.probabilities));
+    loaded.model.dispose();
+
+    // The CNN's own checks: a config that does not match the weights, or an unknown kind, is named.
+    await fs.writeFile(
+      path.join(dir, 'meta.json'),
+      JSON.stringify({ ...meta, config: { ...meta.config, filters: [8, 8] } }),
+    );
+    await rejectsModelFile(
+      loadModel(dir),
+      /model\.json: weights .* do not match the architecture in meta\.json/,
+    );
+    await fs.writeFile(
+      path.join(dir, 'meta.json'),
+      JSON.stringify({ ...meta, config: { ...meta.config, kernelSize: 0 } }),
+    );
+    await rejectsModelFile(
+      loadModel(dir),
+      /meta\.json: holds an invalid config: kernelSize: must be a positive integer/,
+    );
+    await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify({ ...meta, kind: 'rnn' }));
+    await rejectsModelFile(loadModel(dir), /meta\.json: kind is "rnn", expected one of mlp, cnn/);
+    // The same weights read as an MLP (kind removed) fail on shapes, not silently.
+    const { kind: _kind, ...withoutKind } = meta;
+    await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(withoutKind));
+    await assert.rejects(loadModel(dir), (e: unknown) => e instanceof ModelFileError);
+    model.dispose();
   });
 });

@@ -2,8 +2,9 @@
 import { parseEngineChoice, type EngineChoice } from '../ml/engine.js';
 import { ConfigError } from '../core/errors.js';
 import { isModelName } from '../ml/persist.js';
+import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../ml/cnn.js';
 import { parseCli } from './options.js';
-import { TRAIN_OPTIONS } from './train-options.js';
+import { TRAIN_OPTIONS, trainModelKind } from './train-options.js';
 import {
   ACTIVATIONS,
   MODEL_OF_RECORD,
@@ -15,7 +16,7 @@ import {
 export const DATASET_CHOICES = ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir'] as const;
 export type DatasetChoice = (typeof DATASET_CHOICES)[number];
 
-export interface TrainCliOptions {
+interface TrainCommonOptions {
   readonly dataset: DatasetChoice;
   readonly dataDir?: string;
   readonly epochs: number;
@@ -27,8 +28,12 @@ export interface TrainCliOptions {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly help: boolean;
-  readonly model: MlpConfig;
 }
+
+/** `kind` says which architecture `model` configures (its input shape and classes are set from the data later). */
+export type TrainCliOptions =
+  | (TrainCommonOptions & { readonly kind: 'mlp'; readonly model: MlpConfig })
+  | (TrainCommonOptions & { readonly kind: 'cnn'; readonly model: CnnConfig });
 
 function integer(option: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
@@ -61,6 +66,38 @@ function hiddenList(raw: string): number[] {
   return parts.map(Number);
 }
 
+function filterList(raw: string): number[] {
+  const parts = raw.split(',');
+  if (
+    !parts.every((p) => /^\s*\d+\s*$/.test(p)) ||
+    parts.some((p) => Number(p) < 1 || Number(p) > 4096)
+  ) {
+    throw new ConfigError(
+      '--filters',
+      `expected comma-separated filter counts from 1 to 4096 (e.g. 16,32), got "${raw}"`,
+    );
+  }
+  return parts.map(Number);
+}
+
+const CNN_FLAGS: Readonly<Record<string, string>> = {
+  filters: '--filters',
+  kernelSize: '--kernel-size',
+  denseUnits: '--dense-units',
+};
+
+/** The CNN's own checks (e.g. blocks that shrink the image to nothing), worded with the CLI's option names. */
+function cnnConfig(overrides: Partial<CnnConfig>): CnnConfig {
+  try {
+    return resolveCnnConfig(overrides);
+  } catch (error) {
+    if (error instanceof ConfigError && CNN_FLAGS[error.option]) {
+      throw new ConfigError(CNN_FLAGS[error.option], error.message.slice(error.option.length + 2));
+    }
+    throw error;
+  }
+}
+
 function oneOf<T extends string>(option: string, raw: string, choices: readonly T[]): T {
   if ((choices as readonly string[]).includes(raw)) return raw as T;
   throw new ConfigError(
@@ -78,37 +115,18 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
   const dataset = oneOf('dataset', datasetRaw, DATASET_CHOICES);
   if (dataset === 'idx-dir' && !dataDir)
     throw new ConfigError('--data-dir', 'is required with --dataset idx-dir');
-  const model = resolveConfig({
-    learningRate:
-      str('learning-rate') === undefined
-        ? MODEL_OF_RECORD.learningRate
-        : decimal('learning-rate', str('learning-rate')!, (x) => x > 0, '> 0'),
-    hidden: str('hidden') === undefined ? MODEL_OF_RECORD.hidden : hiddenList(str('hidden')!),
-    activation:
-      str('activation') === undefined
-        ? MODEL_OF_RECORD.activation
-        : oneOf<Activation>('activation', str('activation')!, ACTIVATIONS),
-    dropout:
-      str('dropout') === undefined
-        ? MODEL_OF_RECORD.dropout
-        : decimal('dropout', str('dropout')!, (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    l2:
-      str('l2') === undefined
-        ? MODEL_OF_RECORD.l2
-        : decimal('l2', str('l2')!, (x) => x >= 0, '≥ 0'),
-    seed:
-      str('seed') === undefined
-        ? MODEL_OF_RECORD.seed
-        : integer('seed', str('seed')!, 0, 2 ** 31 - 1),
-  });
-  const save = str('save');
-  if (save !== undefined && !isModelName(save)) {
-    throw new ConfigError(
-      '--save',
-      `expected a model name of letters, digits, '.', '_' or '-' (at most 64), got "${save}"`,
-    );
-  }
-  return {
+  const kind = trainModelKind(values);
+  const learningRate =
+    str('learning-rate') === undefined
+      ? undefined
+      : decimal('learning-rate', str('learning-rate')!, (x) => x > 0, '> 0');
+  const dropout =
+    str('dropout') === undefined
+      ? undefined
+      : decimal('dropout', str('dropout')!, (x) => x >= 0 && x < 1, 'in [0, 1)');
+  const seed =
+    str('seed') === undefined ? undefined : integer('seed', str('seed')!, 0, 2 ** 31 - 1);
+  const common = {
     dataset,
     dataDir,
     epochs: str('epochs') === undefined ? 10 : integer('epochs', str('epochs')!, 1, 10_000),
@@ -125,10 +143,51 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
         ? 0
         : integer('validation-size', str('validation-size')!, 0, 10_000_000),
     engine: str('engine') === undefined ? 'auto' : parseEngineChoice(str('engine')!),
-    save,
+    save: saveName(str('save')),
     json: values.json === true,
     verbose: values.verbose === true,
     help: values.help === true,
-    model,
-  };
+  } satisfies TrainCommonOptions;
+  if (kind === 'cnn') {
+    const model = cnnConfig({
+      learningRate: learningRate ?? CNN_DEFAULTS.learningRate,
+      dropout: dropout ?? CNN_DEFAULTS.dropout,
+      seed: seed ?? CNN_DEFAULTS.seed,
+      filters: str('filters') === undefined ? CNN_DEFAULTS.filters : filterList(str('filters')!),
+      kernelSize:
+        str('kernel-size') === undefined
+          ? CNN_DEFAULTS.kernelSize
+          : integer('kernel-size', str('kernel-size')!, 1, 28),
+      denseUnits:
+        str('dense-units') === undefined
+          ? CNN_DEFAULTS.denseUnits
+          : integer('dense-units', str('dense-units')!, 0, 65536),
+    });
+    return { ...common, kind, model };
+  }
+  const model = resolveConfig({
+    learningRate: learningRate ?? MODEL_OF_RECORD.learningRate,
+    hidden: str('hidden') === undefined ? MODEL_OF_RECORD.hidden : hiddenList(str('hidden')!),
+    activation:
+      str('activation') === undefined
+        ? MODEL_OF_RECORD.activation
+        : oneOf<Activation>('activation', str('activation')!, ACTIVATIONS),
+    dropout: dropout ?? MODEL_OF_RECORD.dropout,
+    l2:
+      str('l2') === undefined
+        ? MODEL_OF_RECORD.l2
+        : decimal('l2', str('l2')!, (x) => x >= 0, '≥ 0'),
+    seed: seed ?? MODEL_OF_RECORD.seed,
+  });
+  return { ...common, kind, model };
+}
+
+function saveName(save: string | undefined): string | undefined {
+  if (save !== undefined && !isModelName(save)) {
+    throw new ConfigError(
+      '--save',
+      `expected a model name of letters, digits, '.', '_' or '-' (at most 64), got "${save}"`,
+    );
+  }
+  return save;
 }

@@ -1,8 +1,12 @@
 // `npm run train`'s option table and help, kept free of TensorFlow.js so --help and typos answer at once.
+import { ConfigError } from '../core/errors.js';
 import type { OptionTable } from './options.js';
 
 /** Must equal lib/ml/model.ts ACTIVATIONS (tests/cli-convention.test.ts checks); listed here so help loads no TensorFlow.js. */
 export const ACTIVATION_NAMES = ['relu', 'sigmoid', 'tanh', 'elu', 'linear'] as const;
+
+/** The architectures `--model` builds: the MLP (lib/ml/model.ts) or the CNN (lib/ml/cnn.ts). */
+export const MODEL_KINDS = ['mlp', 'cnn'] as const;
 
 export const TRAIN_OPTIONS = {
   dataset: { type: 'string', expects: 'one of mnist, mnist-quick, fashion-mnist, idx-dir' },
@@ -14,6 +18,10 @@ export const TRAIN_OPTIONS = {
   activation: { type: 'string', expects: `one of ${ACTIVATION_NAMES.join(', ')}` },
   dropout: { type: 'string', expects: 'a number in [0, 1)' },
   l2: { type: 'string', expects: 'a number ≥ 0' },
+  model: { type: 'string', choices: MODEL_KINDS },
+  filters: { type: 'string', expects: 'comma-separated filter counts (e.g. 16,32)' },
+  'kernel-size': { type: 'string', expects: 'an integer from 1 to 28' },
+  'dense-units': { type: 'string', expects: 'an integer from 0 to 65536' },
   seed: { type: 'string', expects: 'an integer' },
   'limit-train': { type: 'string', expects: 'a positive integer' },
   'validation-size': { type: 'string', expects: 'an integer ≥ 0' },
@@ -24,28 +32,68 @@ export const TRAIN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies OptionTable;
 
+/** Options that shape one architecture only; given with the other `--model`, they are an error, not ignored. */
+const ONLY_FOR: Readonly<Record<string, (typeof MODEL_KINDS)[number]>> = {
+  hidden: 'mlp',
+  activation: 'mlp',
+  l2: 'mlp',
+  filters: 'cnn',
+  'kernel-size': 'cnn',
+  'dense-units': 'cnn',
+};
+
+/**
+ * The `--model` kind, after checking that no option of the other architecture was given: one line
+ * naming the option, before TensorFlow.js loads.
+ */
+export function trainModelKind(
+  values: Readonly<Record<string, string | boolean | undefined>>,
+): (typeof MODEL_KINDS)[number] {
+  const kind = (values.model as (typeof MODEL_KINDS)[number] | undefined) ?? 'mlp';
+  for (const [option, only] of Object.entries(ONLY_FOR)) {
+    if (values[option] === undefined || only === kind) continue;
+    throw new ConfigError(
+      `--${option}`,
+      only === 'cnn'
+        ? 'shapes the CNN only; add --model cnn, or leave it out for the MLP'
+        : 'shapes the MLP only; the CNN takes --filters, --kernel-size, --dense-units and --dropout (see --help)',
+    );
+  }
+  return kind;
+}
+
 export const TRAIN_USAGE = `Usage: npm run train -- [options]
 
-Trains the multilayer perceptron on MNIST (or another IDX dataset) and reports accuracy per epoch.
+Trains the multilayer perceptron (or, with --model cnn, the convolutional network) on MNIST (or another
+IDX dataset) and reports accuracy per epoch.
 
+  --model KIND           mlp (default: the model of record) or cnn (conv 3×3 16 → pool → conv 3×3 32 →
+                         pool → dense 64 → 10)
   --dataset NAME         mnist (default: full 60k/10k), mnist-quick (10k subset), fashion-mnist, idx-dir
   --data-dir DIR         a folder with the four IDX files (implies --dataset idx-dir unless fashion-mnist)
   --epochs N             1..10000 (default 10)
   --batch-size N         1..training-set size (default 128)
   --learning-rate X      > 0 (default 0.001)
-  --hidden LIST          hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer
-  --activation NAME      ${ACTIVATION_NAMES.join(', ')} (default relu)
-  --dropout X            0 ≤ X < 1 (default 0.2)
-  --l2 X                 ≥ 0 (default 0.0001)
+  --dropout X            0 ≤ X < 1 (default 0.2 for the MLP, 0 for the CNN)
   --seed N               integer (default 42): fixes weights, shuffling and dropout
   --limit-train N        train on the first N training samples only
   --validation-size N    training samples held out to watch validation accuracy (default 0: train on all
                          60,000, as the reference results do; e.g. 5000)
   --engine NAME          auto (default), tensorflow, wasm, cpu
-  --save NAME            save the trained model to data/models/NAME/
+  --save NAME            save the model to data/models/NAME/ (npm run demo -- --model NAME serves it)
   --json                 one JSON object per line instead of human output
   --verbose              stack traces on errors
   -h, --help             this help
 
-Bad options exit with status 2 and one line "error: …" on stderr.
+MLP only (--model mlp):
+  --hidden LIST          hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer
+  --activation NAME      ${ACTIVATION_NAMES.join(', ')} (default relu)
+  --l2 X                 ≥ 0 (default 0.0001)
+
+CNN only (--model cnn):
+  --filters LIST         filters of each conv block (conv N×N ReLU + 2×2 max pooling); default 16,32
+  --kernel-size N        1..28 (default 3)
+  --dense-units N        0..65536 (default 64): the dense ReLU layer before the output; 0 for none
+
+Bad options exit with status 2 and one line "error: …" on stderr; so does an option of the other model.
 `;

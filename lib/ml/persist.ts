@@ -3,16 +3,26 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { KitError, ModelFileError } from '../core/errors.js';
+import { createCnn, resolveCnnConfig, type CnnConfig } from './cnn.js';
 import { createMlp, resolveConfig, type MlpConfig } from './model.js';
 import { projectRoot } from '../core/paths.js';
 import type { EpochMetrics } from './train.js';
 
 export const META_FORMAT = 'mnist-notebooks/model@1';
 
+/** The architectures a saved model can have: the MLP of lib/ml/model.ts or the CNN of lib/ml/cnn.ts. */
+export type ModelKind = 'mlp' | 'cnn';
+const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn'];
+
 /** What is saved beside the weights: enough to rebuild, evaluate and explain the model. */
 export interface ModelMeta {
   readonly format: typeof META_FORMAT;
-  readonly config: MlpConfig;
+  /**
+   * Absent means 'mlp': MLPs are saved without it (as before the CNN existed), so every meta.json
+   * written so far still loads, and an MLP's meta.json is unchanged.
+   */
+  readonly kind?: ModelKind;
+  readonly config: MlpConfig | CnnConfig;
   readonly history: readonly EpochMetrics[];
   readonly dataset?: {
     readonly name: string;
@@ -97,6 +107,8 @@ export async function saveModel(
           format: META_FORMAT,
           history: [],
           ...meta,
+          // A CNN config saved without its kind would load as an MLP and fail: mark it whatever the caller said.
+          ...(meta.kind === 'cnn' || 'filters' in meta.config ? { kind: 'cnn' as const } : {}),
           createdAt: new Date().toISOString(),
         };
         await writeFileSynced(
@@ -155,12 +167,16 @@ async function recoverRetired(target: string): Promise<void> {
   if (retired) await fs.rename(path.join(parent, retired), target);
 }
 
-export interface LoadedModel {
+interface LoadedBase {
   readonly model: tf.Sequential;
-  readonly config: MlpConfig;
   readonly meta: ModelMeta;
   readonly dir: string;
 }
+
+/** A saved model, rebuilt: check `kind` to know which config it carries. */
+export type LoadedModel =
+  | (LoadedBase & { readonly kind: 'mlp'; readonly config: MlpConfig })
+  | (LoadedBase & { readonly kind: 'cnn'; readonly config: CnnConfig });
 
 /** Loads a model saved by `saveModel`, checking every file against the saved config before use. */
 export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
@@ -176,9 +192,18 @@ export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
   const meta = parseJson(metaFile, await readRequired(dir, 'meta.json')) as ModelMeta;
   if (meta?.format !== META_FORMAT)
     throw new ModelFileError(metaFile, `format is "${meta?.format}", expected "${META_FORMAT}"`);
-  let config: MlpConfig;
+  const kind = meta.kind ?? 'mlp';
+  if (!MODEL_KINDS.includes(kind))
+    throw new ModelFileError(
+      metaFile,
+      `kind is ${JSON.stringify(kind)}, expected one of ${MODEL_KINDS.join(', ')} (or none, for an MLP)`,
+    );
+  let built: Pick<LoadedModel, 'kind' | 'config'>;
   try {
-    config = resolveConfig(meta.config);
+    built =
+      kind === 'cnn'
+        ? { kind, config: resolveCnnConfig(meta.config as Partial<CnnConfig>) }
+        : { kind, config: resolveConfig(meta.config as Partial<MlpConfig>) };
   } catch (error) {
     throw new ModelFileError(metaFile, `holds an invalid config: ${(error as Error).message}`);
   }
@@ -188,7 +213,7 @@ export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
   };
   const specs = modelJson.weightsManifest?.flatMap((g) => g.weights) ?? [];
   const weightBytes = await readRequired(dir, 'weights.bin');
-  const { model } = createMlp(config);
+  const { model } = built.kind === 'cnn' ? createCnn(built.config) : createMlp(built.config);
   const expected = model.weights.map((w) => w.shape);
   const shapesMatch =
     specs.length === expected.length &&
@@ -216,5 +241,5 @@ export async function loadModel(nameOrPath: string): Promise<LoadedModel> {
   const tensors = specs.map((s) => named[s.name]);
   model.setWeights(tensors);
   tf.dispose(tensors);
-  return { model, config, meta, dir };
+  return { ...built, model, meta, dir } as LoadedModel;
 }

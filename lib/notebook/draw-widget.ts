@@ -71,6 +71,13 @@ async function widgetModel(options: DrawDigitWidgetOptions): Promise<WidgetModel
   let classNames = options.classNames;
   if (!model) {
     const loaded = await loadModel(options.name ?? 'mlp');
+    if (loaded.kind !== 'mlp') {
+      loaded.model.dispose();
+      throw new KitError(
+        'widget-kind',
+        `drawDigitWidget runs MLPs only; ${loaded.dir} holds a CNN: serve it with npm run demo -- --model ${options.name ?? 'mlp'}`,
+      );
+    }
     model = loaded.model;
     config = loaded.config;
     classNames ??= loaded.meta.dataset?.classNames;

@@ -76,6 +76,13 @@ export async function loadOrTrainModel(
   const dir = resolveModelDir(settings.modelName);
   if (existsSync(dir)) {
     const loaded = await loadModel(settings.modelName);
+    if (loaded.kind !== 'mlp') {
+      loaded.model.dispose();
+      throw new ModelFileError(
+        loaded.dir,
+        'holds a CNN; notebooks 03 and 04 analyse an MLP: save the CNN under another name, or set MNIST_NB_MODEL to an MLP',
+      );
+    }
     return {
       model: loaded.model,
       config: loaded.config,
