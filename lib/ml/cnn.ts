@@ -2,10 +2,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
-import { createRng, permutation } from '../core/random.js';
+import { createRng } from '../core/random.js';
 import { ensureConvGradient } from './conv-gradient.js';
 import type { Predictions } from './evaluate.js';
-import type { BatchMetrics, EpochMetrics, TrainData, TrainResult, TrainStop } from './train.js';
+import {
+  runEpochs,
+  validateOptions,
+  type ModelTrainer,
+  type TrainData,
+  type TrainOptions,
+  type TrainResult,
+} from './train.js';
 
 export interface CnnConfig {
   /** Image height, width and channels: [28, 28, 1] for MNIST. */
@@ -193,21 +200,8 @@ export interface ClassifierTrainConfig {
   readonly seed: number;
 }
 
-export interface CnnTrainOptions {
-  readonly epochs?: number;
-  readonly batchSize?: number;
-  /** Defaults to the config's seed. */
-  readonly seed?: number;
-  readonly shuffle?: boolean;
-  readonly onEpoch?: (metrics: EpochMetrics) => void | Promise<void>;
-  readonly onBatch?: (metrics: BatchMetrics) => void;
-  /** Stop after the current batch when this fires. */
-  readonly signal?: AbortSignal;
-  /** Evaluate on validation/test after each epoch (default: both, when present). */
-  readonly evaluate?: boolean;
-  /** Stop when a batch loss exceeds this many times the first one (default 1000). */
-  readonly divergenceFactor?: number;
-}
+/** Everything the MLP's trainModel takes but its dense-layer override. */
+export type CnnTrainOptions = Omit<TrainOptions, 'dense'>;
 
 /** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
 function inputShapeOf(model: tf.LayersModel): number[] {
@@ -283,12 +277,91 @@ export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
   };
 }
 
+/** A batch of the layers trainer: its rows live in the trainer's buffers. */
+interface LayersBatch {
+  readonly n: number;
+}
+
+/** The loop's side for any tf.layers classifier: input reshaped to the model's, Adam, layer losses. */
+function layersTrainer(
+  model: tf.LayersModel,
+  config: ClassifierTrainConfig,
+  data: TrainData,
+  batchSize: number,
+): ModelTrainer<LayersBatch> {
+  const train = data.train;
+  const { shape, d } = pixelsOf(model, train);
+  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = tf.train.adam(config.learningRate);
+  const xBuf = new Float32Array(batchSize * d);
+  const yBuf = new Float32Array(batchSize * k);
+  const labelBuf = new Int32Array(batchSize);
+  let lastGood: tf.Tensor[] = [];
+  return {
+    fill(order, from, n) {
+      yBuf.fill(0, 0, n * k);
+      for (let r = 0; r < n; r++) {
+        const i = order[from + r];
+        xBuf.set(train.images.subarray(i * d, (i + 1) * d), r * d);
+        labelBuf[r] = train.labels[i];
+        yBuf[r * k + labelBuf[r]] = 1;
+      }
+      return { n };
+    },
+    step({ n }, isHealthy) {
+      return tf.tidy(() => {
+        const x = tf.tensor(xBuf.subarray(0, n * d), [n, ...shape]);
+        const y = tf.tensor2d(yBuf.subarray(0, n * k), [n, k]);
+        let probs: tf.Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          probs = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
+          const regularisation = model.calculateLosses();
+          const ce = crossEntropy(y, probs);
+          return (regularisation.length ? tf.addN([ce, ...regularisation]) : ce) as tf.Scalar;
+        }, vars);
+        const labels = tf.tensor1d(labelBuf.subarray(0, n), 'int32');
+        const hit = tf.sum(tf.cast(tf.equal(tf.argMax(probs!, 1), labels), 'float32'));
+        // The clipped loss stays finite even when the outputs are NaN (clipping maps NaN into range):
+        // the outputs' sum, n when healthy, is what reveals a broken network.
+        const [clipped, correct, outputSum] = tf.stack([value, hit, tf.sum(probs!)]).dataSync();
+        const loss = Number.isFinite(outputSum) ? clipped : Number.NaN;
+        probs!.dispose();
+        if (isHealthy(loss)) {
+          tf.dispose(lastGood);
+          lastGood = vars.map((v) => tf.keep(v.clone()));
+          optimizer.applyGradients(
+            Object.entries(grads).map(([name, tensor]) => ({ name, tensor })),
+          );
+        }
+        return { loss, correct };
+      });
+    },
+    restoreLastGood() {
+      if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
+    },
+    evaluate() {
+      const score = (split?: Split) =>
+        split && split.count > 0 ? predictCnn(model, split) : undefined;
+      const val = score(data.validation);
+      const test = score(data.test);
+      return {
+        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+        ...(test ? { testLoss: test.loss, testAccuracy: test.accuracy } : {}),
+      };
+    },
+    dispose() {
+      optimizer.dispose();
+      tf.dispose(lastGood);
+    },
+  };
+}
+
 /**
  * Trains any softmax image classifier built with tf.layers (the CNN from createCnn, or one written in
- * a notebook) with Adam on cross-entropy plus the layers' own regularisation losses. Shuffles come
- * from the kit's seeded generator; the same seed on the same engine gives the same numbers. Stops
- * cleanly, keeping the last good weights, on a NaN/Infinity or exploding loss, or when `signal` fires.
- * Epoch metrics have the MLP's shape (lib/ml/train.ts), so the same charts and tables apply.
+ * a notebook) with Adam on cross-entropy plus the layers' own regularisation losses, in the kit's one
+ * epoch loop (runEpochs in lib/ml/train.ts): seeded shuffles, the NaN/explosion stop that keeps the
+ * last good weights, `signal`, and the MLP's epoch metrics, so the same charts and tables apply.
  */
 export async function trainCnn(
   model: tf.LayersModel,
@@ -297,150 +370,10 @@ export async function trainCnn(
   options: CnnTrainOptions = {},
 ): Promise<TrainResult> {
   ensureConvGradient();
-  const {
-    epochs = 10,
-    batchSize = 128,
-    shuffle = true,
-    evaluate = true,
-    divergenceFactor = 1000,
-  } = options;
-  const train = data.train;
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000)
-    throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > train.count) {
-    throw new ConfigError(
-      'batchSize',
-      `must be an integer from 1 to the training set size (${train.count}), got ${batchSize}`,
-    );
-  }
-  const { shape, d } = pixelsOf(model, train);
-  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { epochs = 10, batchSize = 128 } = options;
+  validateOptions(epochs, batchSize, data.train.count);
   const rng = createRng(options.seed ?? config.seed);
-  const optimizer = tf.train.adam(config.learningRate);
-  const xBuf = new Float32Array(batchSize * d);
-  const yBuf = new Float32Array(batchSize * k);
-  const labelBuf = new Int32Array(batchSize);
-  const batches = Math.ceil(train.count / batchSize);
-  const history: EpochMetrics[] = [];
-  let stop: TrainStop | null = null;
-  let firstLoss: number | undefined;
-  let lastGood: tf.Tensor[] = [];
-  const isHealthy = (loss: number) =>
-    Number.isFinite(loss) &&
-    (firstLoss === undefined || loss <= divergenceFactor * Math.max(firstLoss, 1e-3));
-
-  try {
-    for (let epoch = 1; epoch <= epochs && !stop; epoch++) {
-      const started = performance.now();
-      const order = shuffle
-        ? permutation(train.count, rng)
-        : Int32Array.from({ length: train.count }, (_, i) => i);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let b = 0; b < batches; b++) {
-        const from = b * batchSize;
-        const n = Math.min(batchSize, train.count - from);
-        yBuf.fill(0, 0, n * k);
-        for (let r = 0; r < n; r++) {
-          const i = order[from + r];
-          xBuf.set(train.images.subarray(i * d, (i + 1) * d), r * d);
-          labelBuf[r] = train.labels[i];
-          yBuf[r * k + labelBuf[r]] = 1;
-        }
-        const [lossValue, hits] = tf.tidy(() => {
-          const x = tf.tensor(xBuf.subarray(0, n * d), [n, ...shape]);
-          const y = tf.tensor2d(yBuf.subarray(0, n * k), [n, k]);
-          let probs: tf.Tensor | undefined;
-          const { value, grads } = tf.variableGrads(() => {
-            probs = tf.keep(model.apply(x, { training: true }) as tf.Tensor);
-            const regularisation = model.calculateLosses();
-            const ce = crossEntropy(y, probs);
-            return (regularisation.length ? tf.addN([ce, ...regularisation]) : ce) as tf.Scalar;
-          }, vars);
-          const hit = tf.sum(
-            tf.cast(
-              tf.equal(tf.argMax(probs!, 1), tf.tensor1d(labelBuf.subarray(0, n), 'int32')),
-              'float32',
-            ),
-          );
-          // The clipped loss stays finite even when the outputs are NaN (clipping maps NaN into range):
-          // the outputs' sum, n when healthy, is what reveals a broken network.
-          const [clipped, hitCount, outputSum] = tf.stack([value, hit, tf.sum(probs!)]).dataSync();
-          const loss = Number.isFinite(outputSum) ? clipped : Number.NaN;
-          probs!.dispose();
-          if (isHealthy(loss)) {
-            tf.dispose(lastGood);
-            lastGood = vars.map((v) => tf.keep(v.clone()));
-            optimizer.applyGradients(
-              Object.entries(grads).map(([name, tensor]) => ({ name, tensor })),
-            );
-          }
-          return [loss, hitCount];
-        });
-        if (!isHealthy(lossValue)) {
-          if (lastGood.length) vars.forEach((v, i) => v.assign(lastGood[i]));
-          const where = `at epoch ${epoch}, batch ${b + 1} of ${batches}`;
-          const kept =
-            'the weights from the last good batch were kept (try a smaller learning rate)';
-          stop = Number.isFinite(lossValue)
-            ? {
-                reason: 'diverged',
-                epoch,
-                batch: b + 1,
-                message: `training stopped: the loss exploded to ${lossValue.toExponential(2)} ${where}, over ${divergenceFactor}× its first value ${firstLoss!.toPrecision(3)}; ${kept}`,
-              }
-            : {
-                reason: 'non-finite-loss',
-                epoch,
-                batch: b + 1,
-                message: `training stopped: the loss became ${lossValue} ${where}; ${kept}`,
-              };
-          break;
-        }
-        firstLoss ??= lossValue;
-        lossSum += lossValue * n;
-        correct += hits;
-        seen += n;
-        options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossValue, accuracy: hits / n });
-        // Let signal handlers, timers and notebook output run now and then.
-        if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted) {
-          stop = {
-            reason: 'interrupted',
-            epoch,
-            batch: b + 1,
-            message: `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`,
-          };
-          break;
-        }
-      }
-      if (stop) break;
-      const seconds = (performance.now() - started) / 1000;
-      const evalStarted = performance.now();
-      const val =
-        evaluate && data.validation && data.validation.count > 0
-          ? predictCnn(model, data.validation)
-          : undefined;
-      const test =
-        evaluate && data.test && data.test.count > 0 ? predictCnn(model, data.test) : undefined;
-      const metrics: EpochMetrics = {
-        epoch,
-        loss: lossSum / seen,
-        accuracy: correct / seen,
-        ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
-        ...(test ? { testLoss: test.loss, testAccuracy: test.accuracy } : {}),
-        seconds,
-        evalSeconds: (performance.now() - evalStarted) / 1000,
-        samplesPerSecond: seen / seconds,
-      };
-      history.push(metrics);
-      await options.onEpoch?.(metrics);
-    }
-  } finally {
-    optimizer.dispose();
-    tf.dispose(lastGood);
-  }
-  return { history, stop, backend: tf.getBackend(), batchSize, trainSamples: train.count };
+  const trainer = layersTrainer(model, config, data, batchSize);
+  const { history, stop } = await runEpochs(trainer, data.train, rng, options);
+  return { history, stop, backend: tf.getBackend(), batchSize, trainSamples: data.train.count };
 }

@@ -77,7 +77,7 @@ export interface TrainOptions {
   readonly divergenceFactor?: number;
 }
 
-function validateOptions(epochs: number, batchSize: number, trainCount: number): void {
+export function validateOptions(epochs: number, batchSize: number, trainCount: number): void {
   if (!Number.isInteger(epochs) || epochs < 1 || epochs > 10_000) {
     throw new ConfigError('epochs', `must be an integer from 1 to 10000, got ${epochs}`);
   }
@@ -233,17 +233,33 @@ function evaluateSplits(model: tf.LayersModel, config: MlpConfig, data: TrainDat
   };
 }
 
+/** One model's side of the shared epoch loop: how a batch is assembled, one step, and its scores. */
+export interface ModelTrainer<B extends { readonly n: number }> {
+  /** Copies rows `order[from..from+n)` of the training split into a batch (drawing masks from the rng). */
+  fill(order: Int32Array, from: number, n: number): B;
+  /** Forward, loss, gradients and, when `isHealthy(loss)`, the update; the weights before it are kept. */
+  step(batch: B, isHealthy: (loss: number) => boolean): { loss: number; correct: number };
+  /** Puts back the weights from before the last update. */
+  restoreLastGood(): void;
+  /** Loss and accuracy on the validation and test splits, where present. */
+  evaluate(): Partial<Pick<EpochMetrics, 'valLoss' | 'valAccuracy' | 'testLoss' | 'testAccuracy'>>;
+  dispose(): void;
+}
+
+/** The loop's own options: everything in TrainOptions but what picks a model's internals. */
+export type LoopOptions = Omit<TrainOptions, 'dense' | 'seed'>;
+
 /**
- * Trains `model` in place with Adam on cross-entropy + L2, one seeded epoch after another. The same
- * seed on the same engine gives the same numbers: shuffles and dropout masks come from our own seeded
- * generator, never Math.random.
+ * The epoch loop every model trains with: seeded shuffles, one step per batch, a stop on a NaN,
+ * Infinity or exploding loss (restoring the last good weights) or on `signal`, and per-epoch metrics.
+ * `rng` is the generator the trainer also draws from, so the order of draws is fixed by the seed.
  */
-export async function trainModel(
-  model: tf.LayersModel,
-  config: MlpConfig,
-  data: TrainData,
-  options: TrainOptions = {},
-): Promise<TrainResult> {
+export async function runEpochs<B extends { readonly n: number }>(
+  trainer: ModelTrainer<B>,
+  train: Split,
+  rng: Rng,
+  options: LoopOptions,
+): Promise<{ history: EpochMetrics[]; stop: TrainStop | null }> {
   const {
     epochs = 10,
     batchSize = 128,
@@ -251,18 +267,7 @@ export async function trainModel(
     evaluate = true,
     divergenceFactor = 1000,
   } = options;
-  const train = data.train;
   validateOptions(epochs, batchSize, train.count);
-  const backend = tf.getBackend();
-  const learner: Learner = {
-    vars: denseVariables(model),
-    config,
-    dense: options.dense ?? denseOpFor(backend),
-    optimizer: tf.train.adam(config.learningRate),
-    lastGood: [],
-  };
-  const rng = createRng(options.seed ?? config.seed);
-  const bufs = batchBuffers(config, batchSize);
   const batches = Math.ceil(train.count / batchSize);
   const history: EpochMetrics[] = [];
   let stop: TrainStop | null = null;
@@ -280,19 +285,10 @@ export async function trainModel(
       let seen = 0;
       for (let b = 0; b < batches; b++) {
         const from = b * batchSize;
-        const batch = fillBatch(
-          bufs,
-          train,
-          config,
-          order,
-          from,
-          Math.min(batchSize, train.count - from),
-          rng,
-        );
-        const step = trainStep(learner, batch, isHealthy);
+        const batch = trainer.fill(order, from, Math.min(batchSize, train.count - from));
+        const step = trainer.step(batch, isHealthy);
         if (!isHealthy(step.loss)) {
-          if (learner.lastGood.length)
-            learner.vars.forEach((v, i) => v.assign(learner.lastGood[i]));
+          trainer.restoreLastGood();
           stop = lossStop(step.loss, epoch, b + 1, batches, divergenceFactor, firstLoss);
           break;
         }
@@ -308,7 +304,7 @@ export async function trainModel(
           accuracy: step.correct / batch.n,
         });
         // Let signal handlers, timers and notebook output run now and then; costs ~nothing.
-        if (b % 32 === 31) await new Promise((resolve) => setImmediate(resolve));
+        if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
         if (options.signal?.aborted) {
           const message = `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`;
           stop = { reason: 'interrupted', epoch, batch: b + 1, message };
@@ -318,7 +314,7 @@ export async function trainModel(
       if (stop) break;
       const seconds = (performance.now() - started) / 1000;
       const evalStarted = performance.now();
-      const scores = evaluate ? evaluateSplits(model, config, data) : {};
+      const scores = evaluate ? trainer.evaluate() : {};
       const metrics: EpochMetrics = {
         epoch,
         loss: lossSum / seen,
@@ -332,10 +328,61 @@ export async function trainModel(
       await options.onEpoch?.(metrics);
     }
   } finally {
-    learner.optimizer.dispose();
-    tf.dispose(learner.lastGood);
+    trainer.dispose();
   }
-  return { history, stop, backend, batchSize, trainSamples: train.count };
+  return { history, stop };
+}
+
+/** The MLP's side of the loop: its raw dense weights, dropout masks drawn per batch, trainStep. */
+function mlpTrainer(
+  model: tf.LayersModel,
+  config: MlpConfig,
+  data: TrainData,
+  dense: DenseOp,
+  rng: Rng,
+  batchSize: number,
+): ModelTrainer<Batch> {
+  const learner: Learner = {
+    vars: denseVariables(model),
+    config,
+    dense,
+    optimizer: tf.train.adam(config.learningRate),
+    lastGood: [],
+  };
+  const bufs = batchBuffers(config, batchSize);
+  return {
+    fill: (order, from, n) => fillBatch(bufs, data.train, config, order, from, n, rng),
+    step: (batch, isHealthy) => trainStep(learner, batch, isHealthy),
+    restoreLastGood: () => {
+      if (learner.lastGood.length) learner.vars.forEach((v, i) => v.assign(learner.lastGood[i]));
+    },
+    evaluate: () => evaluateSplits(model, config, data),
+    dispose: () => {
+      learner.optimizer.dispose();
+      tf.dispose(learner.lastGood);
+    },
+  };
+}
+
+/**
+ * Trains `model` in place with Adam on cross-entropy + L2, one seeded epoch after another. The same
+ * seed on the same engine gives the same numbers: shuffles and dropout masks come from our own seeded
+ * generator, never Math.random.
+ */
+export async function trainModel(
+  model: tf.LayersModel,
+  config: MlpConfig,
+  data: TrainData,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const { epochs = 10, batchSize = 128 } = options;
+  validateOptions(epochs, batchSize, data.train.count);
+  const backend = tf.getBackend();
+  const rng = createRng(options.seed ?? config.seed);
+  const dense = options.dense ?? denseOpFor(backend);
+  const trainer = mlpTrainer(model, config, data, dense, rng, batchSize);
+  const { history, stop } = await runEpochs(trainer, data.train, rng, options);
+  return { history, stop, backend, batchSize, trainSamples: data.train.count };
 }
 
 const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
