@@ -4,7 +4,7 @@ import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
 import { ensureConvGradient } from './conv-gradient.js';
-import type { Predictions } from './evaluate.js';
+import { predictionsFrom, type Predictions } from './evaluate.js';
 import {
   runEpochs,
   validateOptions,
@@ -252,29 +252,12 @@ export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
     });
     probabilities.set(probs, start * k);
   }
-  const predicted = new Int32Array(split.count);
-  const confidence = new Float32Array(split.count);
-  let correct = 0;
   let lossSum = 0;
   for (let i = 0; i < split.count; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++)
-      if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
-    predicted[i] = best;
-    confidence[i] = probabilities[i * k + best];
-    if (best === split.labels[i]) correct++;
-    lossSum -= Math.log(Math.min(Math.max(probabilities[i * k + split.labels[i]], 1e-7), 1 - 1e-7));
+    const p = probabilities[i * k + split.labels[i]];
+    lossSum -= Math.log(Math.min(Math.max(p, 1e-7), 1 - 1e-7));
   }
-  const count = Math.max(split.count, 1);
-  return {
-    probabilities,
-    predicted,
-    confidence,
-    labels: split.labels,
-    numClasses: k,
-    loss: lossSum / count,
-    accuracy: correct / count,
-  };
+  return predictionsFrom(probabilities, split, k, lossSum);
 }
 
 /** A batch of the layers trainer: its rows live in the trainer's buffers. */

@@ -45,23 +45,38 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
     probabilities.set(probs, start * k);
     for (const l of losses) lossSum += l;
   }
-  const predicted = new Int32Array(split.count);
-  const confidence = new Float32Array(split.count);
+  return predictionsFrom(probabilities, split, k, lossSum);
+}
+
+/**
+ * The kit's Predictions from softmax outputs (row-major, `numClasses` per sample): each sample's
+ * arg-max class and its probability, accuracy, and the mean of `lossSum` over the samples.
+ */
+export function predictionsFrom(
+  probabilities: Float32Array,
+  split: Pick<Split, 'labels' | 'count'>,
+  numClasses: number,
+  lossSum: number,
+): Predictions {
+  const { labels, count: n } = split;
+  const k = numClasses;
+  const predicted = new Int32Array(n);
+  const confidence = new Float32Array(n);
   let correct = 0;
-  for (let i = 0; i < split.count; i++) {
+  for (let i = 0; i < n; i++) {
     let best = 0;
     for (let c = 1; c < k; c++)
       if (probabilities[i * k + c] > probabilities[i * k + best]) best = c;
     predicted[i] = best;
     confidence[i] = probabilities[i * k + best];
-    if (best === split.labels[i]) correct++;
+    if (best === labels[i]) correct++;
   }
-  const count = Math.max(split.count, 1);
+  const count = Math.max(n, 1);
   return {
     probabilities,
     predicted,
     confidence,
-    labels: split.labels,
+    labels,
     numClasses: k,
     loss: lossSum / count,
     accuracy: correct / count,
