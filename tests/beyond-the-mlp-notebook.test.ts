@@ -1,61 +1,24 @@
 // Runs notebook 07 (the CNN) and its worked solutions in quick mode through `npm run notebooks` into a temp folder and checks what they show.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { joined, type IpynbCell as Cell } from './ipynb.js';
+import { outputsOf, runNotebooks, type RunnerResult } from './ipynb.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOTEBOOK = '07-beyond-the-mlp';
 const SOLUTIONS = path.join('notebooks', 'solutions', `${NOTEBOOK}-solutions.ipynb`);
 
-/** Every output of an executed notebook as text (stdout, HTML, markdown) and how many PNGs it shows. */
-function outputsOf(file: string): { text: string; pngs: number } {
-  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter(
-    (c) => c.cell_type === 'code',
-  );
-  let text = '';
-  let pngs = 0;
-  for (const o of cells.flatMap((c) => c.outputs ?? [])) {
-    text += joined(o.text);
-    for (const mime of ['text/html', 'text/markdown', 'text/plain']) text += joined(o.data?.[mime]);
-    if (o.data?.['image/png']) pngs++;
-  }
-  return { text, pngs };
-}
-
 describe('notebook 07 and its solutions, quick mode', { timeout: 1_800_000 }, () => {
   let out: string;
-  let run: { code: number | null; output: string };
+  let run: RunnerResult;
 
   before(async () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-07-'));
     // MNIST_NB_MODEL: the model of record 07 compares against is trained and saved in the temp folder.
-    const args = [
-      '--import',
-      'tsx',
-      path.join(root, 'scripts', 'notebooks.ts'),
-      '--quick',
-      '--out-dir',
-      out,
-      NOTEBOOK,
-      SOLUTIONS,
-    ];
-    const child = spawn(process.execPath, args, {
-      cwd: root,
-      env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    run = await runNotebooks(['--quick', '--out-dir', out, NOTEBOOK, SOLUTIONS], {
+      MNIST_NB_MODEL: path.join(out, 'model'),
     });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    run = {
-      code: await new Promise<number | null>((resolve) => child.on('close', resolve)),
-      output,
-    };
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 

@@ -6,7 +6,6 @@
 // difference: same format, same 28 × 28 size, same ten classes. The test checks that every cell runs and
 // shows what it should, not Fashion-MNIST's accuracy.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../lib/data/datasets.js';
 import type { Split } from '../lib/data/types.js';
 import { idxBytes, labelsIdx } from './fixtures/idx-fixtures.js';
-import { joined, type IpynbCell as Cell } from './ipynb.js';
+import { joined, runNotebooks, type IpynbCell as Cell, type RunnerResult } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const notebook = path.join(root, 'notebooks', '06-fashion-mnist.ipynb');
@@ -42,32 +41,8 @@ function codeCells(file: string): Array<{ text: string; mimes: string[] }> {
 }
 
 /** `npm run notebooks -- 06 --quick --out-dir DIR`, with extra environment for the kernel. */
-function runNotebook(
-  outDir: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'scripts', 'notebooks.ts'),
-      '--no-build',
-      '--quick',
-      '--out-dir',
-      outDir,
-      notebook,
-    ],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+function runNotebook(outDir: string, env: NodeJS.ProcessEnv): Promise<RunnerResult> {
+  return runNotebooks(['--no-build', '--quick', '--out-dir', outDir, notebook], env);
 }
 
 function imagesIdx(split: Split, count: number): Buffer {

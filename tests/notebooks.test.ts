@@ -1,6 +1,5 @@
 // Executes the four teaching notebooks in quick mode through `npm run notebooks` into a temp folder and checks what they show.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -8,27 +7,12 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../lib/data/datasets.js';
-import { joined, type IpynbCell as Cell } from './ipynb.js';
+import { outputsOf, runNotebooks, type RunnerResult } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NOTEBOOKS = ['01-explore-data', '02-build-mlp', '03-train', '04-analyse-confusions'];
 
 const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-
-/** Every output of an executed notebook as text (stdout, HTML, markdown), and how many PNGs it shows. */
-function outputsOf(file: string): { text: string; pngs: number; codeCells: number } {
-  const cells = (JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Cell[] }).cells.filter(
-    (c) => c.cell_type === 'code',
-  );
-  let text = '';
-  let pngs = 0;
-  for (const o of cells.flatMap((c) => c.outputs ?? [])) {
-    text += joined(o.text);
-    for (const mime of ['text/html', 'text/markdown', 'text/plain']) text += joined(o.data?.[mime]);
-    if (o.data?.['image/png']) pngs++;
-  }
-  return { text, pngs, codeCells: cells.length };
-}
 
 function isPng(file: string): boolean {
   return fs
@@ -39,36 +23,16 @@ function isPng(file: string): boolean {
 
 describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   let out: string;
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: RunnerResult;
   const before_: Record<string, string> = {};
 
   before(async () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-notebooks-'));
     for (const nb of NOTEBOOKS) before_[nb] = sha(path.join(root, 'notebooks', `${nb}.ipynb`));
     // MNIST_NB_MODEL: 03 saves and 04 loads a model inside the temp folder, never data/models/.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'scripts', 'notebooks.ts'),
-        '--quick',
-        '--out-dir',
-        out,
-        ...NOTEBOOKS,
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    run = { code, stdout, stderr };
+    run = await runNotebooks(['--quick', '--out-dir', out, ...NOTEBOOKS], {
+      MNIST_NB_MODEL: path.join(out, 'model'),
+    });
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -268,7 +232,7 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
     .filter((f) => f.endsWith('.ipynb'))
     .sort();
   let out: string;
-  let run: { code: number | null; stdout: string; stderr: string };
+  let run: RunnerResult;
   const before_: Record<string, string> = {};
 
   before(async () => {
@@ -276,29 +240,9 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
     for (const f of solutions) before_[f] = sha(path.join(dir, f));
     const targets = solutions.map((f) => `solutions/${f}`);
     // MNIST_NB_MODEL: a solution that looks for a saved model finds none and trains its own, in the temp folder.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(root, 'scripts', 'notebooks.ts'),
-        '--quick',
-        '--out-dir',
-        out,
-        ...targets,
-      ],
-      {
-        cwd: root,
-        env: { ...process.env, MNIST_NB_MODEL: path.join(out, 'model') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    run = { code, stdout, stderr };
+    run = await runNotebooks(['--quick', '--out-dir', out, ...targets], {
+      MNIST_NB_MODEL: path.join(out, 'model'),
+    });
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
