@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
 import { ensureConvGradient } from './conv-gradient.js';
 import { predictionsFrom, type Predictions } from './evaluate.js';
+import { check, checkTrainingFields, isPositiveInt } from './model.js';
 import {
   runEpochs,
   validateOptions,
@@ -42,12 +43,6 @@ export const CNN_DEFAULTS: CnnConfig = Object.freeze({
   seed: 42,
 });
 
-const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
-
-function check(ok: boolean, option: string, message: string): void {
-  if (!ok) throw new ConfigError(option, message);
-}
-
 /** Fills defaults and rejects out-of-range values, naming the field and the allowed range. */
 export function resolveCnnConfig(overrides: Partial<CnnConfig> = {}): CnnConfig {
   const c: CnnConfig = { ...CNN_DEFAULTS, ...overrides };
@@ -76,17 +71,7 @@ export function resolveCnnConfig(overrides: Partial<CnnConfig> = {}): CnnConfig 
     'dropout',
     `must be in [0, 1), got ${c.dropout}`,
   );
-  check(
-    Number.isFinite(c.learningRate) && c.learningRate > 0,
-    'learningRate',
-    `must be > 0, got ${c.learningRate}`,
-  );
-  check(
-    Number.isInteger(c.numClasses) && c.numClasses >= 2,
-    'numClasses',
-    `must be an integer ≥ 2, got ${c.numClasses}`,
-  );
-  check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
+  checkTrainingFields(c);
   // Each block shrinks the image by kernelSize − 1 ('valid' convolution), then halves it (pooling).
   let [h, w] = c.inputShape;
   for (const _ of c.filters) {

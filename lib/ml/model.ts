@@ -40,11 +40,31 @@ export const MODEL_OF_RECORD: MlpConfig = Object.freeze({
   seed: 42,
 });
 
-function check(ok: boolean, option: string, message: string): void {
+/** Throws a ConfigError naming `option` when `ok` is false. */
+export function check(ok: boolean, option: string, message: string): void {
   if (!ok) throw new ConfigError(option, message);
 }
 
-const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
+export const isPositiveInt = (n: number) => Number.isInteger(n) && n > 0;
+
+/** The fields every classifier config shares (MLP and CNN): learning rate, number of classes, seed. */
+export function checkTrainingFields(c: {
+  readonly learningRate: number;
+  readonly numClasses: number;
+  readonly seed: number;
+}): void {
+  check(
+    Number.isFinite(c.learningRate) && c.learningRate > 0,
+    'learningRate',
+    `must be > 0, got ${c.learningRate}`,
+  );
+  check(
+    Number.isInteger(c.numClasses) && c.numClasses >= 2,
+    'numClasses',
+    `must be an integer ≥ 2, got ${c.numClasses}`,
+  );
+  check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
+}
 
 /** Fills defaults and rejects out-of-range values with the allowed range in the message. */
 export function resolveConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
@@ -76,17 +96,7 @@ export function resolveConfig(overrides: Partial<MlpConfig> = {}): MlpConfig {
     'initStddev',
     `must be > 0, got ${c.initStddev}`,
   );
-  check(
-    Number.isFinite(c.learningRate) && c.learningRate > 0,
-    'learningRate',
-    `must be > 0, got ${c.learningRate}`,
-  );
-  check(
-    Number.isInteger(c.numClasses) && c.numClasses >= 2,
-    'numClasses',
-    `must be an integer ≥ 2, got ${c.numClasses}`,
-  );
-  check(Number.isSafeInteger(c.seed), 'seed', `must be an integer, got ${c.seed}`);
+  checkTrainingFields(c);
   return Object.freeze({ ...c, hidden: Object.freeze([...c.hidden]) });
 }
 
@@ -107,7 +117,7 @@ function initializerFor(config: MlpConfig, layerIndex: number) {
 /**
  * Builds the network as a Keras-style Sequential model: the layers hold the weights, so the model can
  * be summarised, saved in the TensorFlow.js format and loaded in a browser. Training runs our own loop
- * (lib/train.ts) on these same weights.
+ * (lib/ml/train.ts) on these same weights.
  */
 export function createMlp(overrides: Partial<MlpConfig> = {}): {
   model: tf.Sequential;
