@@ -1,6 +1,7 @@
 // Project-local Jupyter setup shared by the notebook runner and its tests: folders, environment, tslab kernel spec.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { ToolMissingError } from '../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
@@ -122,3 +123,15 @@ export function checkPython(setup: JupyterSetup, env: NodeJS.ProcessEnv = proces
 }
 
 export { installHint };
+
+/** A port on 127.0.0.1 that was free a moment ago (Jupyter itself takes --port 0 literally on some versions). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

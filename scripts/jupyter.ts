@@ -7,6 +7,7 @@ import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, ToolMissingError } from '../lib/core/errors.js';
 import {
   ensureKernelSpec,
+  freePort,
   jupyterEnv,
   projectRoot,
   resolveSetup,
@@ -237,19 +238,6 @@ function serverArgs(launcher: Launcher, port: number, dir: string, browser: bool
   if (!browser) args.push('--no-browser');
   if (process.getuid?.() === 0) args.push('--allow-root');
   return args;
-}
-
-/** A free port on 127.0.0.1, for --port 0 (Jupyter itself takes 0 literally on some versions). */
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, HOST, () => {
-      const { port } = s.address() as import('node:net').AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function main(argv: string[]): Promise<number> {

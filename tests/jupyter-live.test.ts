@@ -7,13 +7,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
-import { jupyterEnv, resolveSetup } from '../scripts/jupyter-env.js';
+import { jupyterEnv, resolveSetup, freePort } from '../scripts/jupyter-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
@@ -34,17 +33,6 @@ function missingTools(python: string): string | undefined {
     );
   }
   return missing.length > 0 ? `missing: ${missing.join('; ')}` : undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `scripts/jupyter.ts` and resolves with the URL it prints once the server answers. */
