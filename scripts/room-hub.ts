@@ -167,6 +167,8 @@ c.Spawner.args = [
     "--MappingKernelManager.cull_interval=60",
     "--MappingKernelManager.cull_connected=True",
     "--NotebookApp.shutdown_no_activity_timeout=%d" % ROOM["serverIdleSeconds"],
+    # The notebooks are the lesson; a shell is not needed (and the accounts have no login shell).
+    "--NotebookApp.terminals_enabled=False",
 ]
 `;
 }

@@ -20,6 +20,7 @@ const SLOW: Readonly<Record<string, string>> = {
   'e2e-mnist.test.ts': 'trains on all of MNIST',
   'reliability.test.ts': 'training runs through the CLI, 30-epoch memory check',
   'cli-train.test.ts': 'training runs through the CLI',
+  'room.test.ts': 'a JupyterHub room, four learners running a notebook',
 };
 
 const testsDir = path.join(projectRoot(), 'tests');

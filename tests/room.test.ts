@@ -21,6 +21,8 @@ const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 const LEARNERS = 4;
 const NOTEBOOK = '02-build-mlp.ipynb';
 
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+
 function whyNot(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (the room creates accounts)';
   if (!fs.existsSync(process.env.MNIST_NB_JUPYTERHUB || '/usr/bin/jupyterhub'))
@@ -126,6 +128,8 @@ class RemoteKernel {
     { out: CellResult; replied: boolean; idle: boolean; done: () => void }
   >();
   private readonly session = randomUUID();
+  /** Whether the server reported this kernel restarted (it died, e.g. killed at the memory limit). */
+  restarted = false;
   private constructor(private ws: WebSocket) {
     ws.addEventListener('message', (ev) => {
       const msg = JSON.parse(String(ev.data)) as {
@@ -134,6 +138,14 @@ class RemoteKernel {
         parent_header: { msg_id?: string };
         content: { status?: string; execution_state?: string; name?: string; text?: string };
       };
+      // The server announces a kernel it restarts (after the kernel died) with no parent message.
+      if (msg.msg_type === 'status' && msg.content.execution_state === 'restarting') {
+        this.restarted = true;
+        for (const p of this.pending.values()) {
+          p.out.status = 'kernel-restarted';
+          p.done();
+        }
+      }
       const p = this.pending.get(msg.parent_header.msg_id ?? '');
       if (!p) return;
       if (msg.msg_type === 'stream') {
@@ -299,7 +311,7 @@ test(
           String(port),
           '--quick',
           '--mem-limit',
-          '3G',
+          '1500M',
         ],
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -371,6 +383,7 @@ test(
       );
       for (const [i, r] of runs.entries())
         assert.ok(r.cells > 5, `${learners[i]} ran ${r.cells} cells`);
+      const runsPeak = peakRss;
 
       // Learner A cannot reach learner B's server, nor B's account, nor B's files from A's own kernel.
       const [a, b] = learners;
@@ -406,6 +419,39 @@ test(
           ? Math.round(Number(fs.readFileSync(f, 'utf8')) / 2 ** 20)
           : NaN;
       });
+
+      // The memory limit holds: a kernel that allocates past it is killed and restarted, its server lives on.
+      const d = learners[LEARNERS - 1];
+      if (state.cgroupDir) {
+        const sessionsD = (await (
+          await api(`${base}user/${d}/api/sessions`, tokenOf(d))
+        ).json()) as {
+          kernel: { id: string };
+        }[];
+        const hogKernel = await RemoteKernel.open(
+          `${base.replace(/^http/, 'ws')}user/${d}/api/kernels/${sessionsD[0].kernel.id}/channels?token=${tokenOf(d)}`,
+        );
+        const hog = await hogKernel.execute(
+          'const hog: Buffer[] = [];\nfor (let i = 0; i < 40; i++) hog.push(Buffer.alloc(64 * 2 ** 20, 1));\n' +
+            'console.log(`holding ${hog.length * 64} MiB`);',
+          120_000,
+        );
+        hogKernel.close();
+        assert.equal(hog.status, 'kernel-restarted', `the hog ran to ${hog.status}: ${hog.stdout}`);
+        assert.doesNotMatch(hog.stdout, /holding 2560 MiB/);
+        assert.equal(
+          (await api(`${base}user/${d}/api/status`, tokenOf(d))).status,
+          200,
+          `${d}'s server lives`,
+        );
+
+        const oom = fs.readFileSync(path.join(state.cgroupDir, d, 'memory.oom_control'), 'utf8');
+        assert.match(oom, /oom_kill [1-9]/, `${d}'s cgroup killed the hog:\n${oom}`);
+      } else {
+        console.log(
+          'room: no cgroup v1 memory controller here: the memory limit is not enforced or tested',
+        );
+      }
 
       // The screenshot: learner A's notebook in the hub, as their browser shows it.
       const shot = await screenshot(base, a, passwords.get(a) as string);
@@ -455,7 +501,8 @@ test(
       const runSeconds = runs.map((r) => r.seconds.toFixed(0)).join(', ');
       console.log(
         `room: ${LEARNERS} learners, ${NOTEBOOK} quick: hub up in ${startSeconds.toFixed(0)} s, servers ready at ${serversSeconds.toFixed(0)} s, ` +
-          `runs ${runSeconds} s; wall ${wall.toFixed(0)} s; peak RSS of the hub's tree ${(peakRss / 2 ** 20).toFixed(0)} MiB; ` +
+          `runs ${runSeconds} s; wall ${wall.toFixed(0)} s; peak RSS of the hub's tree ${mib(runsPeak)} MiB during the four runs, ` +
+          `${mib(peakRss)} MiB in all (the kernel killed at the limit and the browser run included); ` +
           `peak per learner (cgroup) ${perLearner.join(', ')} MiB; screenshot ${shot}`,
       );
     } finally {
@@ -502,10 +549,15 @@ async function screenshot(base: string, user: string, password: string): Promise
       undefined,
       { timeout: 120_000 },
     );
+    // The kernel is the one the websocket run used (same notebook, same session): restart it first,
+    // as a learner's Kernel → Restart & Run All does, so the page shows a fresh run from In [1].
     await page.evaluate(() => {
-      const nb = (window as unknown as { Jupyter: { notebook: { execute_all_cells(): void } } })
-        .Jupyter.notebook;
-      nb.execute_all_cells();
+      const nb = (
+        window as unknown as {
+          Jupyter: { notebook: { restart_run_all(o: { confirm: boolean }): void } };
+        }
+      ).Jupyter.notebook;
+      nb.restart_run_all({ confirm: false });
     });
     await page.waitForFunction(
       () => {
@@ -540,7 +592,7 @@ async function screenshot(base: string, user: string, password: string): Promise
       const first = nb
         .get_cells()
         .findIndex((c) => c.element[0].querySelector('.output_subarea') !== null);
-      nb.scroll_to_cell(Math.max(0, first - 1), 0);
+      nb.scroll_to_cell(Math.max(0, first), 0);
     });
     await page.screenshot({ path: file });
     return path.relative(root, file);
