@@ -87,6 +87,8 @@ export function roomPaths(dir: string) {
     run: path.join(hub, 'run.json'),
     manifest: path.join(hub, 'accounts.json'),
     passwords: path.join(hub, 'passwords.txt'),
+    /** Written by `stop` before it signals the hub, so the launcher tells a requested stop from a crash. */
+    stopRequested: path.join(hub, 'stop-requested'),
   };
 }
 
@@ -242,21 +244,22 @@ async function ensureAccounts(
     [opts.admin, 'admin'],
     ...opts.learners.map((n): [string, RoomAccount['role']] => [n, 'learner']),
   ];
-  const created: RoomAccount[] = [];
   try {
     for (const [name, role] of wanted) {
       if (known.has(name)) continue;
       const password = generatePassword();
-      created.push(createAccount(name, path.join(opts.homeBase, name), role, password, manifest));
+      createAccount(name, path.join(opts.homeBase, name), role, password, manifest);
       fresh.set(name, password);
     }
   } finally {
     // Recorded even when a later account failed: remove-accounts must know every account made.
     writeManifest(paths.manifest, manifest);
   }
-  // A few at a time: each copy is a short Node process.
-  for (let i = 0; i < created.length; i += 4)
-    await Promise.all(created.slice(i, i + 4).map(furnishHome));
+  // Every wanted account, not only new ones: a start interrupted after useradd left a home without
+  // notebooks. Existing notebooks/ folders are never touched. A few at a time: each copy is a Node process.
+  const homes = manifest.accounts.filter((a) => wanted.some(([n]) => n === a.name));
+  for (let i = 0; i < homes.length; i += 4)
+    await Promise.all(homes.slice(i, i + 4).map(furnishHome));
   if (fresh.size > 0) {
     const lines = [...fresh].map(([n, p]) => `${n}\t${p}\n`).join('');
     fs.appendFileSync(paths.passwords, lines, { mode: 0o600 });
@@ -329,6 +332,7 @@ export async function stopRoom(dir: string, log: (s: string) => void = () => {})
   if (stillRunning(state.hub)) record(processTree(state.hub.pid));
   record(cgroupProcesses(state.cgroupDir));
   if (stillRunning(state.hub)) {
+    fs.writeFileSync(paths.stopRequested, `${process.pid}\n`);
     process.kill(state.hub.pid, 'SIGTERM');
     // The hub stops each server it knows (a few seconds each on a busy machine) before it exits.
     await waitGone([state.hub], 60_000);
@@ -466,12 +470,15 @@ async function start(opts: StartOptions): Promise<number> {
   };
   writeAtomic(paths.run, JSON.stringify(state, null, 2) + '\n', 0o600);
 
+  fs.rmSync(paths.stopRequested, { force: true });
   let stopping: Promise<number> | undefined;
   const stop = () => (stopping ??= stopRoom(opts.dir, (s) => process.stdout.write(s + '\n')));
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   const exited = new Promise<void>((r) => hub.once('exit', () => r()));
   try {
+    // The readiness check below talks to our own hub on this machine; a self-signed certificate is the
+    // learners' browsers' business, not a reason to fail the start.
     if (opts.sslCert) process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     await waitForHub(url, state.hub, paths.log);
   } catch (err) {
@@ -493,8 +500,17 @@ async function start(opts: StartOptions): Promise<number> {
   out.push(`stop it with Ctrl-C or: npm run room -- stop --dir ${opts.dir}`);
   process.stdout.write(out.join('\n') + '\n');
   await exited;
+  const requested = fs.existsSync(paths.stopRequested);
   // Stopped from elsewhere (npm run room -- stop) or the hub died: either way, leave nothing behind.
   await stop();
+  fs.rmSync(paths.stopRequested, { force: true });
+  if (!requested) {
+    const tail = fs.readFileSync(paths.log, 'utf8').split('\n').slice(-10).join('\n');
+    throw new KitError(
+      'room-hub-exited',
+      `jupyterhub exited on its own; the end of ${paths.log}:\n${tail}`,
+    );
+  }
   return 0;
 }
 
