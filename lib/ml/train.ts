@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { predict } from './evaluate.js';
+import { leanAdam, stockAdam, type Updater } from './adam.js';
 import { mlpGradients } from './backprop.js';
 import { denseOpFor, forwardLogits, l2Penalty, type DenseOp } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
@@ -155,7 +156,8 @@ interface Learner {
    * dense op whose gradients TensorFlow.js's tape differentiates (`tf.variableGrads`).
    */
   readonly gradients: 'backprop' | DenseOp;
-  readonly optimizer: tf.Optimizer;
+  /** Adam: the lean one with the written-out backward pass, TensorFlow.js's own with the tape. */
+  readonly optimizer: Updater;
   /** The weights before the last update, restored if that update made the loss non-finite or explode. */
   lastGood: tf.Tensor[];
 }
@@ -211,7 +213,7 @@ function trainStep(
     if (isHealthy(loss)) {
       tf.dispose(learner.lastGood);
       learner.lastGood = vars.map((v) => tf.keep(v.clone()));
-      optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: step.grads[i] })));
+      optimizer.apply(step.grads);
     }
     return { loss, correct };
   });
@@ -364,11 +366,12 @@ function mlpTrainer(
   rng: Rng,
   batchSize: number,
 ): ModelTrainer<Batch> {
+  const vars = denseVariables(model);
   const learner: Learner = {
-    vars: denseVariables(model),
+    vars,
     config,
     gradients,
-    optimizer: tf.train.adam(config.learningRate),
+    optimizer: (gradients === 'backprop' ? leanAdam : stockAdam)(vars, config.learningRate),
     lastGood: [],
   };
   const bufs = batchBuffers(config, batchSize);
