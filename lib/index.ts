@@ -26,6 +26,7 @@ export {
 
 // --- Training, evaluation, saving ----------------------------------------------------------------
 export { trainModel, type EpochMetrics, type TrainOptions, type TrainResult } from './ml/train.js';
+export { mlpGradients } from './ml/backprop.js';
 export { createProgress } from './ml/progress.js';
 export {
   confidentMistakes,

@@ -139,7 +139,7 @@ export function forwardLogits(
 }
 
 /** Σ l2·w² over the kernels, as in Keras' kernelRegularizer; null when l2 is 0. */
-export function l2Penalty(vars: readonly tf.Variable[], l2: number): tf.Scalar | null {
+export function l2Penalty(vars: readonly tf.Tensor[], l2: number): tf.Scalar | null {
   if (l2 === 0) return null;
   const kernels = vars.filter((_, i) => i % 2 === 0);
   return tf.mul(l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k))))) as tf.Scalar;

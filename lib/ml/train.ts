@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { predict } from './evaluate.js';
+import { leanAdam, stockAdam, type Updater } from './adam.js';
+import { mlpGradients } from './backprop.js';
 import { denseOpFor, forwardLogits, l2Penalty, type DenseOp } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
 import { createRng, fillDropoutMask, permutation, type Rng } from '../core/random.js';
@@ -65,7 +67,10 @@ export interface TrainOptions {
   readonly onBatch?: (metrics: BatchMetrics) => void;
   /** Stop after the current batch when this fires (Ctrl-C in the CLI). */
   readonly signal?: AbortSignal;
-  /** Override the dense op (tests compare the fast gradient with the stock one). */
+  /**
+   * Compute the gradients with TensorFlow.js's tape over this dense op instead of the engine's default
+   * (tests and `npm run bench` compare the written-out backward pass with the stock gradient).
+   */
   readonly dense?: DenseOp;
   /** Evaluate on validation/test after each epoch (default: both, when present). */
   readonly evaluate?: boolean;
@@ -146,10 +151,39 @@ function fillBatch(
 interface Learner {
   readonly vars: tf.Variable[];
   readonly config: MlpConfig;
-  readonly dense: DenseOp;
-  readonly optimizer: tf.Optimizer;
+  /**
+   * How the gradients are computed: 'backprop', the backward pass written out (lib/ml/backprop.ts), or a
+   * dense op whose gradients TensorFlow.js's tape differentiates (`tf.variableGrads`).
+   */
+  readonly gradients: 'backprop' | DenseOp;
+  /** Adam: the lean one with the written-out backward pass, TensorFlow.js's own with the tape. */
+  readonly optimizer: Updater;
   /** The weights before the last update, restored if that update made the loss non-finite or explode. */
   lastGood: tf.Tensor[];
+}
+
+/** Loss, logits and gradients of one batch by the gradient tape (the L2 gradient added directly). */
+function tapeGradients(
+  vars: tf.Variable[],
+  x: tf.Tensor2D,
+  y: tf.Tensor2D,
+  config: MlpConfig,
+  dense: DenseOp,
+  masks: tf.Tensor2D[] | undefined,
+): { loss: tf.Scalar; logits: tf.Tensor2D; grads: tf.Tensor[] } {
+  let logits: tf.Tensor2D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    logits = tf.keep(forwardLogits(vars, x, config, dense, masks));
+    return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
+  }, vars);
+  // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
+  // gradient is simply 2·l2·w, two kernels per weight matrix instead of the ~8 of differentiating it.
+  const loss = tf.add(value, l2Penalty(vars, config.l2) ?? 0);
+  const withL2 = vars.map((v, i) =>
+    config.l2 > 0 && i % 2 === 0 ? tf.add(grads[v.name], tf.mul(v, 2 * config.l2)) : grads[v.name],
+  );
+  // logits are kept out of variableGrads' scope for the accuracy count: the caller disposes them
+  return { loss: loss as tf.Scalar, logits: logits!, grads: withL2 };
 }
 
 /**
@@ -161,35 +195,25 @@ function trainStep(
   batch: Batch,
   isHealthy: (loss: number) => boolean,
 ): { loss: number; correct: number } {
-  const { vars, config, dense, optimizer } = learner;
+  const { vars, config, gradients, optimizer } = learner;
   const { n } = batch;
   return tf.tidy(() => {
     const x = tf.tensor2d(batch.x, [n, config.inputSize]);
     const y = tf.tensor2d(batch.y, [n, config.numClasses]);
     const masks = batch.masks.map((m, i) => tf.tensor2d(m, [n, config.hidden[i]]));
-    let logits: tf.Tensor2D | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      logits = tf.keep(forwardLogits(vars, x, config, dense, masks.length ? masks : undefined));
-      return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-    }, vars);
-    // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
-    // gradient is simply 2·l2·w, two kernels per weight matrix instead of the ~8 of differentiating it.
-    const penalty = l2Penalty(vars, config.l2) ?? tf.scalar(0);
-    if (config.l2 > 0) {
-      vars.forEach(
-        (v, i) => i % 2 === 0 && (grads[v.name] = tf.add(grads[v.name], tf.mul(v, 2 * config.l2))),
-      );
-    }
+    const step =
+      gradients === 'backprop'
+        ? mlpGradients(vars, x, y, config, masks.length ? masks : undefined)
+        : tapeGradients(vars, x, y, config, gradients, masks.length ? masks : undefined);
     const labels = tf.tensor1d(batch.labels, 'int32');
-    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'float32'));
+    const hits = tf.sum(tf.cast(tf.equal(tf.argMax(step.logits, 1), labels), 'float32'));
     // One read per batch: the loss must be checked before the update is applied.
-    const [crossEntropy, correct, l2Term] = tf.stack([value, hits, penalty]).dataSync();
-    const loss = crossEntropy + l2Term;
-    logits!.dispose(); // kept out of variableGrads' scope for the accuracy count above
+    const [loss, correct] = tf.stack([step.loss, hits]).dataSync();
+    if (gradients !== 'backprop') step.logits.dispose(); // kept out of variableGrads' scope, see above
     if (isHealthy(loss)) {
       tf.dispose(learner.lastGood);
       learner.lastGood = vars.map((v) => tf.keep(v.clone()));
-      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+      optimizer.apply(step.grads);
     }
     return { loss, correct };
   });
@@ -338,15 +362,16 @@ function mlpTrainer(
   model: tf.LayersModel,
   config: MlpConfig,
   data: TrainData,
-  dense: DenseOp,
+  gradients: Learner['gradients'],
   rng: Rng,
   batchSize: number,
 ): ModelTrainer<Batch> {
+  const vars = denseVariables(model);
   const learner: Learner = {
-    vars: denseVariables(model),
+    vars,
     config,
-    dense,
-    optimizer: tf.train.adam(config.learningRate),
+    gradients,
+    optimizer: (gradients === 'backprop' ? leanAdam : stockAdam)(vars, config.learningRate),
     lastGood: [],
   };
   const bufs = batchBuffers(config, batchSize);
@@ -379,10 +404,26 @@ export async function trainModel(
   validateOptions(epochs, batchSize, data.train.count);
   const backend = tf.getBackend();
   const rng = createRng(options.seed ?? config.seed);
-  const dense = options.dense ?? denseOpFor(backend);
-  const trainer = mlpTrainer(model, config, data, dense, rng, batchSize);
+  const trainer = mlpTrainer(
+    model,
+    config,
+    data,
+    gradientsFor(backend, options.dense),
+    rng,
+    batchSize,
+  );
   const { history, stop } = await runEpochs(trainer, data.train, rng, options);
   return { history, stop, backend, batchSize, trainSamples: data.train.count };
+}
+
+/**
+ * The written-out backward pass on wasm, where it is the fastest (docs/performance.md); TensorFlow.js's
+ * tape elsewhere: native TensorFlow runs its own fused gradient kernels, and on the plain-JS cpu engine
+ * the two take the same time. An explicit dense op always gets the tape.
+ */
+function gradientsFor(backend: string, dense?: DenseOp): Learner['gradients'] {
+  if (dense) return dense;
+  return backend === 'wasm' ? 'backprop' : denseOpFor(backend);
 }
 
 const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
