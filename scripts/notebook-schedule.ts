@@ -157,7 +157,7 @@ export interface Job {
   /** How progress lines and the summary name it: the file name without .ipynb. */
   readonly id: string;
   readonly file: string;
-  /** Jobs whose outputs this one reads: it starts after they passed, and is skipped if one did not. */
+  /** Jobs whose outputs this one reads: it starts after they passed, and is skipped if one failed. */
   readonly needs: readonly string[];
   /** Jobs it merely waits for (whatever their result), so that the two never run at once. */
   readonly after: readonly string[];
