@@ -1,6 +1,7 @@
 // `npm run notebooks`: rebuilds lib, then executes notebooks (and their worked solutions) headless with the tslab kernel and rewrites them and their figures.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
@@ -12,6 +13,16 @@ import {
   resolveSetup,
 } from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
+import {
+  Declarations,
+  engineThreads,
+  heartbeatLine,
+  planJobs,
+  runJobs,
+  type Job,
+  type JobResult,
+  type RunningNotebook,
+} from './notebook-schedule.js';
 
 const usage = `Usage: npm run notebooks -- [options] [NOTEBOOK...]
 
@@ -19,12 +30,19 @@ Executes notebooks with the project-local tslab kernel and rewrites them (output
 NOTEBOOK is a path to an .ipynb file, a name or prefix of one in notebooks/ (e.g. 03), or
 solutions/ followed by a name or prefix of a worked solution in notebooks/solutions/ (e.g. solutions/04).
 Default: every notebooks/*.ipynb, then every notebooks/solutions/*.ipynb, each in name order.
-Runs stop at the first failure unless --keep-going.
+Notebooks that do not need each other run at once, in separate kernels (--jobs). Which notebook needs
+which is declared in notebooks/dependencies.json; a notebook runs only after the ones it needs (when
+they are selected too: \`npm run notebooks -- 04\` runs 04 alone, on the model 03 saved last time).
+After a failure no new notebook starts unless --keep-going (the running ones finish), and the
+notebooks that need the failed one are skipped either way.
 
 Options:
   --quick            set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check,
                      so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir
-  --keep-going       run the remaining notebooks after a failure
+  --jobs N           run up to N notebooks at once (default: the number of cores, here ${os.availableParallelism()};
+                     1 = one after the other); each kernel's engine gets MNIST_ENGINE_THREADS =
+                     cores / N (at least 1) unless that is set already
+  --keep-going       run the remaining notebooks after a failure (except those that need it)
   --out-dir DIR      write executed notebooks to DIR (solutions to DIR/solutions, figures to
                      DIR/figures) instead of in place
   --figures-dir DIR  folder that holds figures/<notebook>/ folders (default: figures/ or DIR/figures)
@@ -34,7 +52,8 @@ Options:
   -h, --help         show this help
 
 Environment: MNIST_NB_PYTHON (Python with nbclient, default /usr/bin/python3), MNIST_NB_BROWSER
-(passed to the kernel), MNIST_NB_JUPYTER_DIR (default .jupyter), MNIST_NB_TSLAB (tslab binary).
+(passed to the kernel), MNIST_ENGINE_THREADS (passed to the kernel; see --jobs), MNIST_NB_JUPYTER_DIR
+(default .jupyter), MNIST_NB_TSLAB (tslab binary).
 Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or missing tools, 130/143 interrupted.`;
 
 const notebooksDir = path.join(projectRoot, 'notebooks');
@@ -45,6 +64,7 @@ interface Options {
   targets: string[];
   quick: boolean;
   keepGoing: boolean;
+  jobs: number;
   outDir?: string;
   figuresDir: string;
   timeoutS: number;
@@ -55,6 +75,7 @@ interface Options {
 const OPTIONS = {
   quick: { type: 'boolean' },
   'keep-going': { type: 'boolean' },
+  jobs: { type: 'string', expects: 'a whole number of notebooks to run at once' },
   'out-dir': { type: 'string', expects: 'a folder' },
   'figures-dir': { type: 'string', expects: 'a folder' },
   timeout: { type: 'string', expects: 'a whole number of seconds (0 = no limit)' },
@@ -75,6 +96,7 @@ function parseOptions(argv: string[]): Options | undefined {
   if (values.help) return undefined;
   const timeoutS = intOption('--timeout', values.timeout ?? '1800', 0, 1_000_000, '0 = no limit');
   const quick = values.quick === true;
+  const jobs = intOption('--jobs', values.jobs ?? String(os.availableParallelism()), 1, 256);
   const outArg = values['out-dir'] ?? (quick ? quickOutDir : undefined);
   const outDir = outArg === undefined ? undefined : path.resolve(outArg);
   const figuresDir = path.resolve(
@@ -84,6 +106,7 @@ function parseOptions(argv: string[]): Options | undefined {
     targets: positionals,
     quick,
     keepGoing: values['keep-going'] === true,
+    jobs,
     outDir,
     figuresDir,
     timeoutS,
@@ -187,16 +210,23 @@ function seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
 }
 
-/** Progress on stderr: one line per cell, a heartbeat for long cells. */
+/** Writes whole lines to stderr, so that lines of notebooks running at once never mix within a line. */
+function line(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+/** One notebook's progress on stderr: one line per cell, each starting with [name]. */
 class Progress {
   private readonly started = performance.now();
   private cellStarted = 0;
   private cellLabel = '';
-  private timer: NodeJS.Timeout | undefined;
+  private partial = '';
 
   constructor(
-    private readonly name: string,
+    readonly name: string,
     private readonly verbose: boolean,
+    /** Several notebooks run at once: prefix their kernel output lines too. */
+    private readonly prefixOutput: boolean,
   ) {}
 
   onEvent(event: DriverEvent): void {
@@ -211,41 +241,71 @@ class Progress {
       this.cellLabel = `cell ${String(event.code_index)}/${String(event.code_total)}`;
       this.cellStarted = performance.now();
       if (this.verbose) this.line(`${this.cellLabel} running (elapsed ${elapsed} s)`);
-      this.startHeartbeat();
     }
     if (event.event === 'cell_done' || event.event === 'cell_failed') {
-      this.stopHeartbeat();
       const status =
         event.event === 'cell_failed' ? `FAILED (${String(event.reason)})` : String(event.status);
       this.line(
         `${this.cellLabel} ${status} in ${Number(event.seconds).toFixed(1)} s (elapsed ${elapsed} s)`,
       );
+      this.cellLabel = '';
       if (this.verbose && typeof event.stdout === 'string' && event.stdout)
-        process.stderr.write(event.stdout);
+        this.kernelOutput(event.stdout);
     }
   }
 
-  stop(): void {
-    this.stopHeartbeat();
+  /** What the heartbeat says about this notebook. */
+  get state(): RunningNotebook {
+    const now = performance.now();
+    return {
+      name: this.name,
+      cell: this.cellLabel || (this.cellStarted === 0 ? 'starting' : undefined),
+      cellMs: this.cellLabel ? now - this.cellStarted : now - this.started,
+    };
   }
 
-  private startHeartbeat(): void {
-    this.stopHeartbeat();
+  kernelOutput(text: string): void {
+    if (!this.prefixOutput) {
+      process.stderr.write(text);
+      return;
+    }
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop() ?? '';
+    if (lines.length > 0) process.stderr.write(lines.map((l) => `[${this.name}] ${l}\n`).join(''));
+  }
+
+  flush(): void {
+    if (this.partial) this.kernelOutput('\n');
+  }
+
+  line(text: string): void {
+    line(`[${this.name}] ${text}`);
+  }
+}
+
+/** Every heartbeatMs while notebooks run, one line saying which: there may be no cell line for minutes. */
+class Heartbeat {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(running: () => Progress[], done: () => number, total: number) {
     this.timer = setInterval(() => {
-      const cell = seconds(performance.now() - this.cellStarted);
-      this.line(
-        `${this.cellLabel} still running (${cell} s, elapsed ${seconds(performance.now() - this.started)} s)`,
+      const now = running();
+      if (now.length === 0) return;
+      line(
+        heartbeatLine(
+          now.map((p) => p.state),
+          performance.now() - this.started,
+          done(),
+          total,
+        ),
       );
     }, heartbeatMs);
+    this.timer.unref();
   }
 
-  private stopHeartbeat(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  private line(text: string): void {
-    process.stderr.write(`[${this.name}] ${text}\n`);
+  stop(): void {
+    clearInterval(this.timer);
   }
 }
 
@@ -286,12 +346,13 @@ interface Row {
 
 function printSummary(rows: Row[]): void {
   const width = Math.max(8, ...rows.map((r) => r.name.length));
-  const lines = [`${'notebook'.padEnd(width)}  status       seconds  figures`];
+  const statusWidth = Math.max(11, ...rows.map((r) => r.status.length));
+  const lines = [`${'notebook'.padEnd(width)}  ${'status'.padEnd(statusWidth)}  seconds  figures`];
   for (const r of rows) {
     const secs = r.seconds === undefined ? '-' : r.seconds.toFixed(1);
     const figs = r.figures === undefined ? '-' : String(r.figures);
     lines.push(
-      `${r.name.padEnd(width)}  ${r.status.padEnd(11)}  ${secs.padStart(7)}  ${figs.padStart(7)}`,
+      `${r.name.padEnd(width)}  ${r.status.padEnd(statusWidth)}  ${secs.padStart(7)}  ${figs.padStart(7)}`,
     );
   }
   const passed = rows.filter((r) => r.status === 'passed').length;
@@ -307,6 +368,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const files = selectNotebooks(options.targets);
+  const declarations = new Declarations();
+  const plan = planJobs(files, (file) => declarations.lookup(file));
   if (options.quick && options.outDir === quickOutDir) {
     const shown = path.relative(process.cwd(), quickOutDir) || quickOutDir;
     process.stderr.write(
@@ -318,6 +381,13 @@ async function main(argv: string[]): Promise<number> {
   checkPython(setup, env);
   if (ensureKernelSpec(setup) === 'written')
     process.stderr.write(`wrote the tslab kernel spec under ${setup.jupyterDir}\n`);
+  const parallel = Math.min(options.jobs, plan.length);
+  const threads = engineThreads(env, parallel, os.availableParallelism());
+  if (threads !== undefined) env.MNIST_ENGINE_THREADS = threads;
+  if (parallel > 1)
+    line(
+      `running up to ${parallel} notebooks at once, MNIST_ENGINE_THREADS=${env.MNIST_ENGINE_THREADS ?? '(unset)'} each`,
+    );
 
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
@@ -325,7 +395,7 @@ async function main(argv: string[]): Promise<number> {
     if (received) return;
     received = signal;
     process.stderr.write(
-      `\n${signal} received: stopping the kernel and removing temporary files ...\n`,
+      `\n${signal} received: stopping the running kernels and removing temporary files ...\n`,
     );
     controller.abort();
   };
@@ -333,61 +403,95 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   if (options.build) await build(controller.signal);
-  const rows: Row[] = files.map((f) => ({ name: path.basename(f), status: 'skipped' }));
-  let failedAny = false;
-  for (const [i, file] of files.entries()) {
-    if (received || (failedAny && !options.keepGoing)) break;
-    const result = await runOne(file, options, setup.python, env, controller.signal);
-    rows[i] = {
-      name: rows[i].name,
-      status: result.status,
-      seconds: result.seconds,
-      figures: result.status === 'passed' ? result.figures : undefined,
-    };
-    if (result.status === 'failed') {
-      failedAny = true;
-      reportFailure(file, result);
-    }
+  const rows = new Map<string, Row>(
+    plan.map((job) => [job.id, { name: path.basename(job.file), status: 'not run' }]),
+  );
+  const running = new Map<string, Progress>();
+  const heartbeat = new Heartbeat(
+    () => [...running.values()],
+    () => [...rows.values()].filter((r) => r.status !== 'not run').length,
+    plan.length,
+  );
+  let results: Map<string, JobResult>;
+  try {
+    results = await runJobs(plan, {
+      jobs: options.jobs,
+      keepGoing: options.keepGoing,
+      signal: controller.signal,
+      onSkip: (job, reason) => {
+        rows.get(job.id)!.status = `skipped: ${reason}`;
+        if (!received) line(`[${job.id}] skipped: ${reason}`);
+      },
+      run: async (job, signal) => {
+        const progress = new Progress(job.id, options.verbose, parallel > 1);
+        running.set(job.id, progress);
+        let result: NotebookResult;
+        try {
+          result = await runOne(job, options, setup.python, env, signal, progress);
+        } finally {
+          running.delete(job.id);
+          progress.flush();
+        }
+        const passed = result.status === 'passed';
+        rows.set(job.id, {
+          name: path.basename(job.file),
+          status: result.status,
+          seconds: result.seconds,
+          figures: passed ? result.figures : undefined,
+        });
+        const figures = `${result.figures} figure${result.figures === 1 ? '' : 's'}`;
+        if (passed) progress.line(`passed in ${seconds(result.seconds * 1000)} s, ${figures}`);
+        if (result.status === 'interrupted') progress.line('interrupted');
+        if (result.status === 'failed') {
+          reportFailure(job.file, result);
+          const others = [...running.keys()];
+          if (others.length > 0 && !options.keepGoing)
+            line(
+              `no notebook starts after this failure; waiting for ${others.join(', ')} to finish (Ctrl-C stops ${others.length === 1 ? 'it' : 'them'})`,
+            );
+        }
+        return result.status;
+      },
+    });
+  } finally {
+    heartbeat.stop();
   }
-  printSummary(rows);
+  printSummary([...rows.values()]);
   if (received) {
     process.stderr.write(
-      `interrupted by ${received}: the notebook that was running and its figures were left unchanged\n`,
+      `interrupted by ${received}: the notebooks that were running and their figures were left unchanged\n`,
     );
     return received === 'SIGINT' ? 130 : 143;
   }
-  return failedAny ? 1 : 0;
+  return [...results.values()].some((r) => r.status === 'failed') ? 1 : 0;
 }
 
 async function runOne(
-  file: string,
+  job: Job,
   options: Options,
   python: string,
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
+  progress: Progress,
 ): Promise<NotebookResult> {
+  const file = job.file;
   const name = path.basename(file, '.ipynb');
-  const progress = new Progress(name, options.verbose);
-  process.stderr.write(`[${name}] starting ${path.relative(process.cwd(), file) || file}\n`);
-  try {
-    return await runNotebook({
-      notebook: file,
-      output: outputPath(file, options.outDir),
-      figures: path.join(options.figuresDir, name),
-      python,
-      env,
-      timeoutS: options.timeoutS,
-      quick: options.quick,
-      verbose: options.verbose,
-      signal,
-      onEvent: (event) => progress.onEvent(event),
-      onKernelOutput: (text) => {
-        if (options.verbose) process.stderr.write(text);
-      },
-    });
-  } finally {
-    progress.stop();
-  }
+  progress.line(`starting ${path.relative(process.cwd(), file) || file}`);
+  return runNotebook({
+    notebook: file,
+    output: outputPath(file, options.outDir),
+    figures: path.join(options.figuresDir, name),
+    python,
+    env,
+    timeoutS: options.timeoutS,
+    quick: options.quick,
+    verbose: options.verbose,
+    signal,
+    onEvent: (event) => progress.onEvent(event),
+    onKernelOutput: (text) => {
+      if (options.verbose) progress.kernelOutput(text);
+    },
+  });
 }
 
 runMain(() => main(process.argv.slice(2)), { exit: true });

@@ -333,6 +333,120 @@ describe('npm run notebooks', () => {
     },
   );
 
+  /** A one-cell-per-source notebook for the tslab kernel, written to `file`. */
+  function writeNotebook(file: string, sources: string[]): void {
+    const cells = sources.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `cell${i}`,
+      metadata: {},
+      outputs: [],
+      source,
+    }));
+    const metadata = {
+      kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' },
+    };
+    fs.writeFileSync(file, JSON.stringify({ cells, metadata, nbformat: 4, nbformat_minor: 5 }));
+  }
+
+  function declare(dir: string, notebooks: Record<string, { needs?: Record<string, string> }>) {
+    fs.writeFileSync(path.join(dir, 'dependencies.json'), JSON.stringify({ notebooks }));
+  }
+
+  test(
+    '--jobs 2: independent notebooks start at once, a failure skips what needs it, engine threads shared',
+    testTimeout,
+    async () => {
+      const ws = workspace('jobs', ['throws.ipynb', 'display.ipynb']);
+      const threads = "console.log(process.env.MNIST_ENGINE_THREADS ?? 'unset');";
+      writeNotebook(path.join(ws.nb, 'env.ipynb'), [threads]);
+      declare(ws.nb, {
+        throws: {},
+        display: { needs: { throws: 'reads what throws writes' } },
+        env: {},
+      });
+      const out = path.join(ws.dir, 'out');
+      const files = ['display', 'env', 'throws'].map((n) => path.join(ws.nb, `${n}.ipynb`));
+      const r = await runCli(['--jobs', '2', '--keep-going', '--out-dir', out, ...files], {
+        MNIST_ENGINE_THREADS: undefined,
+      });
+      assert.equal(r.code, 1, r.stderr);
+      // Ordered by the declaration: throws before display, though display was named first.
+      const started = [...r.stderr.matchAll(/\[(\w+)\] starting /g)].map((m) => m[1]);
+      assert.deepEqual(started, ['env', 'throws']);
+      const firstResult = r.stderr.search(/\[\w+\] (passed in|FAILED)|\nFAILED /);
+      assert.ok(
+        r.stderr.indexOf('[throws] starting') < firstResult,
+        'both independent notebooks started before either ended',
+      );
+      assert.match(r.stderr, /running up to 2 notebooks at once, MNIST_ENGINE_THREADS=\d+ each/);
+      assert.match(r.stderr, /FAILED .*throws\.ipynb: code cell 2 of 3/);
+      assert.match(r.stderr, /\n\[display\] skipped: needs throws\n/);
+      assert.match(r.stderr, /\n\[env\] passed in [\d.]+ s, 0 figures\n/);
+      for (const l of r.stderr.split('\n').filter((l) => /^\[\w+\]/.test(l)))
+        assert.match(l, /^\[(env|throws|display)\] \S/, `a line of two notebooks mixed: ${l}`);
+      assert.match(r.stdout, /display\.ipynb\s+skipped: needs throws\s+-\s+-\n/);
+      assert.match(r.stdout, /\n1 passed, 1 failed\n$/);
+      assert.deepEqual(
+        listTree(out).filter((f) => f.endsWith('.ipynb')),
+        ['env.ipynb'],
+      );
+      const shown = joined(readCells(path.join(out, 'env.ipynb'))[0].outputs?.[0].text);
+      const expected = Math.max(1, Math.floor(os.availableParallelism() / 2));
+      assert.equal(shown, `${expected}\n`, 'MNIST_ENGINE_THREADS in the kernel');
+    },
+  );
+
+  test(
+    'SIGTERM with two notebooks running stops both kernels and exits 143',
+    testTimeout,
+    async () => {
+      const ws = workspace('jobs-signal', ['slow.ipynb']);
+      fs.copyFileSync(path.join(ws.nb, 'slow.ipynb'), path.join(ws.nb, 'slow2.ipynb'));
+      declare(ws.nb, { slow: {}, slow2: {} });
+      const out = path.join(ws.dir, 'out');
+      const both = /(?=[\s\S]*\[slow\] cell 1\/1 running)(?=[\s\S]*\[slow2\] cell 1\/1 running)/;
+      const r = await runCli(
+        [
+          '--jobs',
+          '2',
+          '--verbose',
+          '--out-dir',
+          out,
+          ws.nb + '/slow.ipynb',
+          ws.nb + '/slow2.ipynb',
+        ],
+        {},
+        { pattern: both, then: (pid) => setTimeout(() => process.kill(pid, 'SIGTERM'), 300) },
+      );
+      assert.equal(r.code, 143, r.stderr);
+      assert.match(r.stderr, /interrupted by SIGTERM/);
+      const pids = [...r.stderr.matchAll(/\[slow2?\] kernel pid (\d+)/g)].map((m) => Number(m[1]));
+      assert.equal(pids.length, 2, 'the verbose log names both kernel pids');
+      for (const pid of pids) assert.equal(isAlive(pid), false, `kernel ${pid} outlived the run`);
+      assert.match(r.stdout, /slow\.ipynb\s+interrupted/);
+      assert.match(r.stdout, /slow2\.ipynb\s+interrupted/);
+      assert.deepEqual(listTree(out), ['figures'], 'only the (empty) figures folder may remain');
+    },
+  );
+
+  test(
+    'a notebook its folder does not declare stops the run before any kernel starts',
+    testTimeout,
+    async () => {
+      const ws = workspace('undeclared', ['display.ipynb', 'throws.ipynb']);
+      declare(ws.nb, { display: {} });
+      const r = await runCli([path.join(ws.nb, 'display.ipynb')]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(
+        r.stderr,
+        /^error: .*nb\/dependencies\.json: .*nb\/throws\.ipynb is not declared: add "throws": \{\}/,
+      );
+      assert.doesNotMatch(r.stderr, /starting|kernel/);
+      assert.deepEqual(listTree(ws.nb), ['dependencies.json', 'display.ipynb', 'throws.ipynb']);
+    },
+  );
+
   test('a Python without nbclient gives an install hint and exit code 2', testTimeout, async () => {
     const ws = workspace('nopython', []);
     // -S hides Debian's dist-packages: a real Python that lacks the Jupyter modules.

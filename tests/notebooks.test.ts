@@ -1,4 +1,4 @@
-// Executes the four teaching notebooks in quick mode through `npm run notebooks` into a temp folder and checks what they show.
+// Executes the four teaching notebooks in quick mode through `npm run notebooks` into a temp folder and checks what they show, and that running them at once changes nothing but timings.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../lib/data/datasets.js';
+import { compareRuns } from '../scripts/compare-notebook-runs.js';
 import { outputsOf, runNotebooks, type RunnerResult } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,15 +25,24 @@ function isPng(file: string): boolean {
 describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
   let out: string;
   let run: RunnerResult;
+  let serial: RunnerResult;
+  let serialOut: string;
   const before_: Record<string, string> = {};
 
   before(async () => {
     out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nb-notebooks-'));
+    serialOut = path.join(out, 'one-at-a-time');
     for (const nb of NOTEBOOKS) before_[nb] = sha(path.join(root, 'notebooks', `${nb}.ipynb`));
     // MNIST_NB_MODEL: 03 saves and 04 loads a model inside the temp folder, never data/models/.
-    run = await runNotebooks(['--quick', '--out-dir', out, ...NOTEBOOKS], {
+    // Two at once (01 beside 02, then 03, then 04 once 03 has saved the model), whatever the cores.
+    run = await runNotebooks(['--quick', '--jobs', '2', '--out-dir', out, ...NOTEBOOKS], {
       MNIST_NB_MODEL: path.join(out, 'model'),
     });
+    // The same notebooks one at a time (02 left out: it has no seeded output that 04 does not check).
+    serial = await runNotebooks(
+      ['--quick', '--no-build', '--jobs', '1', '--out-dir', serialOut, '01', '03', '04'],
+      { MNIST_NB_MODEL: path.join(serialOut, 'model') },
+    );
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
@@ -52,6 +62,20 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
       const { codeCells } = outputsOf(path.join(out, `${nb}.ipynb`));
       assert.ok(codeCells >= 5, `${nb} has ${codeCells} code cells`);
     }
+  });
+
+  it('gives the same outputs as one notebook at a time (--jobs 1), apart from timings', () => {
+    assert.equal(serial.code, 0, serial.stderr.slice(-4000));
+    assert.match(run.stderr, /running up to 2 notebooks at once/);
+    assert.match(
+      run.stderr,
+      /\[03-train\] passed in [\d.]+ s[\s\S]*\[04-analyse-confusions\] starting/,
+    );
+    // 04 works on the model 03 trained in the same run, so its outputs (accuracy, confusion matrix,
+    // per-class scores, galleries) show that training gave the same weights. 03's own sections time
+    // unseeded hand-written loops, and differ between any two runs.
+    const compared = ['01-explore-data.ipynb', '04-analyse-confusions.ipynb'];
+    assert.deepEqual(compareRuns(out, serialOut, compared), []);
   });
 
   it('01 loads the quick subset, shows digits, the balance table and the pixel histograms', () => {
