@@ -80,9 +80,28 @@ export function rewriteImports(source: string, dir: string): string {
   });
 }
 
-/** A student's copy of one notebook: no outputs, no execution counts, imports that work from `dir`. */
+/** Said instead of a link to a worked solution, which the copies leave out (a link would be dead). */
+export const SOLUTIONS_ELSEWHERE =
+  'your instructor hands out the worked solutions after the exercises';
+
+/** Markdown links to solutions/… notebooks replaced by their file name and where the solutions are. */
+function unlinkSolutions(markdown: string): string {
+  return markdown.replace(
+    /\[([^\]]*)\]\((?:\.\/)?solutions\/[^)\s]+\.ipynb\)/g,
+    (_match, text: string) => `${text} (${SOLUTIONS_ELSEWHERE})`,
+  );
+}
+
+/**
+ * A student's copy of one notebook: no outputs, no execution counts, imports that work from `dir`, and
+ * no links to the worked solutions it leaves out.
+ */
 export function studentCopy(notebook: Notebook, dir: string): Notebook {
   const cells = notebook.cells.map((cell) => {
+    if (cell.cell_type === 'markdown') {
+      const text = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+      return { ...cell, source: toLines(unlinkSolutions(text)) };
+    }
     if (cell.cell_type !== 'code') return cell;
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
     return {

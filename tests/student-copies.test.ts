@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { rewriteImports } from '../scripts/student-copies.js';
+import { rewriteImports, SOLUTIONS_ELSEWHERE } from '../scripts/student-copies.js';
 import { joined, readCells } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,6 +56,7 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
       .filter((f) => f.endsWith('.ipynb'))
       .sort();
     assert.deepEqual(written, notebooks);
+    let solutionLinks = 0;
     assert.ok(!fs.existsSync(path.join(copies, 'solutions')), 'no solutions folder');
     assert.ok(written.every((f) => !f.includes('solution')));
     for (const name of written) {
@@ -64,13 +65,28 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
       assert.equal(copy.length, original.length, `${name}: same cells`);
       copy.forEach((cell, i) => {
         assert.equal(cell.id, original[i].id, `${name} cell ${i}: same id`);
-        if (cell.cell_type !== 'code')
-          return assert.equal(joined(cell.source), joined(original[i].source));
+        if (cell.cell_type !== 'code') {
+          const text = joined(cell.source);
+          assert.doesNotMatch(
+            text,
+            /\]\((\.\/)?solutions\//,
+            `${name} cell ${i}: a dead solutions link`,
+          );
+          const links = joined(original[i].source).match(/\]\((\.\/)?solutions\//g) ?? [];
+          solutionLinks += links.length;
+          if (links.length)
+            return assert.ok(text.includes(SOLUTIONS_ELSEWHERE), `${name} cell ${i}`);
+          return assert.equal(text, joined(original[i].source));
+        }
         const raw = cell as unknown as { outputs: unknown[]; execution_count: unknown };
         assert.deepEqual(raw.outputs, [], `${name} cell ${i} has outputs`);
         assert.equal(raw.execution_count, null, `${name} cell ${i} has an execution count`);
       });
     }
+    assert.ok(
+      solutionLinks > 0,
+      'the notebooks link their solutions, and the copies say where they are',
+    );
   });
 
   it('points the copies at this checkout: absolute kit imports and a node_modules link outside it', () => {
