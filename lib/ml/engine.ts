@@ -110,11 +110,11 @@ async function tryRung(
 /** wasm with XNNPACK's threaded build; the single-threaded build when that one cannot start. */
 async function startWasm(threads: number): Promise<EngineAttempt> {
   const packageName = '@tensorflow/tfjs-backend-wasm';
-  const restore = registerThreadedWasm(threads);
+  const threaded = registerThreadedWasm(threads);
   let reason = 'loaded';
   if (!(await tf.setBackend('wasm'))) {
-    restore();
-    reason = `loaded; the ${threads}-thread build failed to start, so one thread`;
+    threaded.restore();
+    reason = `the ${threads}-thread build failed to start (${threaded.failure() ?? 'no reason given'}), so 1 thread`;
     if (!(await tf.setBackend('wasm'))) {
       return {
         engine: 'wasm',

@@ -32,7 +32,11 @@ export function wantedWasmThreads(env: NodeJS.ProcessEnv = process.env): number 
 
 /** The parts of the Emscripten module of the threaded build that this file and BackendWasm use. */
 interface ThreadedModule {
-  cwrap(name: string, returnType: string | null, argTypes: string[]): (...args: number[]) => unknown;
+  cwrap(
+    name: string,
+    returnType: string | null,
+    argTypes: string[],
+  ): (...args: number[]) => unknown;
   tfjs?: Record<string, unknown>;
   PThread: {
     unusedWorkers: import('node:worker_threads').Worker[];
@@ -101,7 +105,8 @@ async function startModule(threads: number): Promise<ThreadedModule> {
   let fail: (error: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => (fail = reject));
   const config: FactoryConfig = {
-    locateFile: (file) => (file.endsWith('.worker.js') ? workerUrl(dir, glue) : path.join(out, file)),
+    locateFile: (file) =>
+      file.endsWith('.worker.js') ? workerUrl(dir, glue) : path.join(out, file),
     mainScriptUrlOrBlob: glue,
     instantiateWasm(imports, receive) {
       imports.env.emscripten_num_logical_cores = () => 2 * threads;
@@ -152,15 +157,24 @@ function addTfjsApi(module: ThreadedModule): void {
   };
 }
 
+/** What registerThreadedWasm leaves the caller: a way back, and why the threaded build failed. */
+export interface ThreadedWasmRegistration {
+  /** Puts the package's own (single-threaded) factory back, unless the wasm backend already runs. */
+  restore(): void;
+  /** Why the threaded build could not start, once TensorFlow.js has tried it and it failed. */
+  failure(): string | undefined;
+}
+
 /**
  * Makes the 'wasm' backend, when TensorFlow.js next initialises it, the threaded build with `threads`
  * threads. Call after the package is loaded and before `tf.setBackend('wasm')`. Does nothing once the
- * wasm backend runs (its thread count is fixed then). Returns a function that puts the package's own
- * factory back (for a fallback when the threaded build fails to start).
+ * wasm backend runs (its thread count is fixed then).
  */
-export function registerThreadedWasm(threads: number): () => void {
+export function registerThreadedWasm(threads: number): ThreadedWasmRegistration {
   const original = tf.findBackendFactory('wasm');
-  if (tf.findBackend('wasm') !== null || original === null) return () => {};
+  let failure: string | undefined;
+  if (tf.findBackend('wasm') !== null || original === null)
+    return { restore: () => {}, failure: () => failure };
   const wasm = requireHere(PACKAGE) as WasmPackage;
   tf.removeBackend('wasm');
   tf.registerBackend(
@@ -174,18 +188,22 @@ export function registerThreadedWasm(threads: number): () => void {
         releaseIdleWorkers(module);
         return backend;
       } catch (error) {
+        failure = (error as Error).message.split('\n')[0];
         throw new KitError(
           'engine',
-          `the ${threads}-thread wasm build could not start: ${(error as Error).message}`,
+          `the ${threads}-thread wasm build could not start: ${failure}`,
         );
       }
     },
     WASM_PRIORITY,
   );
-  return () => {
-    if (tf.findBackend('wasm') !== null) return;
-    tf.removeBackend('wasm');
-    tf.registerBackend('wasm', original, WASM_PRIORITY);
+  return {
+    restore() {
+      if (tf.findBackend('wasm') !== null) return;
+      tf.removeBackend('wasm');
+      tf.registerBackend('wasm', original, WASM_PRIORITY);
+    },
+    failure: () => failure,
   };
 }
 
