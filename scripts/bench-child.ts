@@ -1,10 +1,9 @@
 // The benchmark child of `npm run bench`: one model on one engine per process, so peak RSS belongs to that engine alone.
 // Separate from scripts/bench.ts so the parent (options, --help, the table) never loads TensorFlow.js.
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine, type EngineName } from '../lib/ml/engine.js';
+import { initEngine, type EngineName, type EngineReport } from '../lib/ml/engine.js';
 import { createCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp } from '../lib/ml/model.js';
 import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
@@ -49,7 +48,7 @@ export interface EngineResult {
   extrapolated?: boolean;
   testAccuracy?: number;
   profile?: Array<{ kernel: string; ms: number; calls: number }>;
-  /** Threads the engine computes with: XNNPACK's pool on wasm (1 in Node), TensorFlow's pool natively. */
+  /** Threads the engine computes with: XNNPACK's pool on wasm (MNIST_ENGINE_THREADS), TensorFlow's natively. */
   threads?: number;
   /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */
   stockSecondsPerEpoch?: number;
@@ -125,15 +124,6 @@ function floorOf(f: FloorMeasurement): EngineResult['floor'] {
   };
 }
 
-function wasmThreads(): number {
-  // The package's own report; 1 in Node, where tfjs-backend-wasm 4.22 disables its threaded build (which would
-  // size its pool to half the logical cores anyway: 1 on a 2-vCPU machine).
-  const wasm = createRequire(import.meta.url)('@tensorflow/tfjs-backend-wasm') as {
-    getThreadsCount(): number;
-  };
-  return wasm.getThreadsCount();
-}
-
 /** Runs in the child: one engine, fresh process, so peak RSS belongs to that engine alone. */
 export async function child(
   kind: BenchModel,
@@ -143,12 +133,14 @@ export async function child(
   cpuBatches: number,
   profile: boolean,
 ): Promise<EngineResult> {
+  let report: EngineReport;
   try {
-    await initEngine(engine);
+    report = await initEngine(engine);
   } catch (error) {
     return { engine, available: false, reason: (error as Error).message };
   }
-  const threads = engine === 'wasm' ? wasmThreads() : engine === 'cpu' ? 1 : os.cpus().length;
+  // wasm: XNNPACK's pool as the engine reports it (MNIST_ENGINE_THREADS, else the cores available).
+  const threads = report.threads ?? (engine === 'cpu' ? 1 : os.cpus().length);
   const data = await loadDataset({ dataset: 'mnist', validationSize: 0 });
   const extrapolated = engine === 'cpu';
   const n = extrapolated ? Math.min(cpuBatches * batchSize, data.train.count) : data.train.count;

@@ -35,6 +35,9 @@ TensorFlow.js's stock matMul gradient, for comparison. --profile adds the top ke
 the same way instead; the matmul floor and the stock-gradient comparison concern the MLP's dense layers
 and are skipped for it. Its cpu timing uses 4 batches unless --cpu-batches says otherwise (a CNN batch
 takes seconds on the plain-JS engine).
+
+Environment: MNIST_ENGINE_THREADS=N runs the wasm engine on N XNNPACK threads (1 to 8; default: the
+cores this process may use; 1 = the single-threaded build). Each row says the threads it ran on.
 `;
 
 function format(r: EngineResult): string {

@@ -1,8 +1,10 @@
 // Tests for the engine ladder: best available engine first, clear reasons, never a crash when native is missing.
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { initEngine, parseEngineChoice, type PackageLoader } from '../lib/ml/engine.js';
+import { wantedWasmThreads } from '../lib/ml/wasm-threads.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
 
 /** Simulates a user machine: native packages present but failing, the rest loading for real. */
@@ -38,7 +40,7 @@ describe('initEngine', () => {
     assert.equal(report.attempts[1].reason, 'not installed');
     assert.match(
       report.summary,
-      /^wasm \(@tensorflow\/tfjs-backend-wasm\); skipped @tensorflow\/tfjs-node-gpu: failed to load: libcudart/,
+      /^wasm, \d+ threads? \(@tensorflow\/tfjs-backend-wasm\); skipped @tensorflow\/tfjs-node-gpu: failed to load: libcudart/,
     );
   });
 
@@ -86,11 +88,59 @@ describe('initEngine', () => {
     assert.ok(report.attempts.slice(0, 2).every((a) => !a.ok));
   });
 
+  it('computes on the threads MNIST_ENGINE_THREADS asks for (else the cores), and says so', async () => {
+    const report = await initEngine('wasm');
+    const wanted = wantedWasmThreads();
+    assert.equal(report.threads, wanted, report.summary);
+    assert.match(report.summary, new RegExp(`^wasm, ${wanted} threads? \\(`));
+  });
+
+  it('a malformed MNIST_ENGINE_THREADS is a clear error, not a fall back to cpu', async () => {
+    const saved = process.env.MNIST_ENGINE_THREADS;
+    process.env.MNIST_ENGINE_THREADS = 'two';
+    try {
+      await assert.rejects(
+        initEngine('auto'),
+        (e: unknown) => e instanceof ConfigError && /MNIST_ENGINE_THREADS.*"two"/.test(e.message),
+      );
+    } finally {
+      if (saved === undefined) delete process.env.MNIST_ENGINE_THREADS;
+      else process.env.MNIST_ENGINE_THREADS = saved;
+    }
+    assert.equal(tf.getBackend(), 'wasm');
+  });
+
   it('parses engine names and rejects unknown ones with the allowed list', () => {
     assert.equal(parseEngineChoice('cpu'), 'cpu');
     assert.throws(
       () => parseEngineChoice('gpu'),
       (e: unknown) => e instanceof ConfigError && /auto, tensorflow, wasm, cpu/.test(e.message),
     );
+  });
+});
+
+describe('wantedWasmThreads', () => {
+  it('defaults to the cores this process may use, at most 8', () => {
+    assert.equal(wantedWasmThreads({}), Math.min(8, os.availableParallelism()));
+    assert.equal(wantedWasmThreads({ MNIST_ENGINE_THREADS: '' }), wantedWasmThreads({}));
+  });
+
+  it('takes MNIST_ENGINE_THREADS from 1 (the single-threaded build) to 8', () => {
+    assert.equal(wantedWasmThreads({ MNIST_ENGINE_THREADS: '1' }), 1);
+    assert.equal(wantedWasmThreads({ MNIST_ENGINE_THREADS: ' 2 ' }), 2);
+    assert.equal(wantedWasmThreads({ MNIST_ENGINE_THREADS: '8' }), 8);
+  });
+
+  it('rejects anything else with one line naming the variable, the range and the value', () => {
+    for (const bad of ['0', '9', '1.5', '-1', 'two', '2x']) {
+      assert.throws(
+        () => wantedWasmThreads({ MNIST_ENGINE_THREADS: bad }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.message ===
+            `MNIST_ENGINE_THREADS: expected an integer from 1 to 8 (threads for the wasm engine), got "${bad}"`,
+        bad,
+      );
+    }
   });
 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, KitError } from '../core/errors.js';
 import { ensureConvGradient } from './conv-gradient.js';
+import { registerThreadedWasm, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
 
 export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
 export type EngineChoice = 'auto' | EngineName;
@@ -14,6 +15,8 @@ export interface EngineAttempt {
   readonly packageName: string;
   readonly ok: boolean;
   readonly reason: string;
+  /** wasm only: the threads XNNPACK computes with (MNIST_ENGINE_THREADS, else the cores available). */
+  readonly threads?: number;
 }
 
 export interface EngineReport {
@@ -21,9 +24,11 @@ export interface EngineReport {
   readonly engine: EngineName;
   /** The package that provides it, e.g. '@tensorflow/tfjs-node-gpu'. */
   readonly packageName: string;
+  /** wasm only: the threads XNNPACK computes with. */
+  readonly threads?: number;
   /** Every rung tried, best first, with the reason the better ones were skipped. */
   readonly attempts: readonly EngineAttempt[];
-  /** One line for people: "wasm (@tensorflow/tfjs-backend-wasm); tensorflow: not installed". */
+  /** One line for people: "wasm, 2 threads (@tensorflow/tfjs-backend-wasm); skipped …". */
   readonly summary: string;
 }
 
@@ -66,6 +71,8 @@ async function tryRung(
   load: PackageLoader,
 ): Promise<EngineAttempt> {
   const { engine, packageName } = rung;
+  // A malformed MNIST_ENGINE_THREADS is the user's error to fix, not a reason to fall back to cpu.
+  const threads = engine === 'wasm' ? wantedWasmThreads() : undefined;
   try {
     await load(packageName);
     // A package that loads but registers nothing (e.g. a stand-in under the same name) is no engine.
@@ -77,6 +84,7 @@ async function tryRung(
         reason: `loaded, but registered no '${engine}' backend`,
       };
     }
+    if (engine === 'wasm' && threads !== undefined && threads > 1) return await startWasm(threads);
     if (!(await tf.setBackend(engine))) {
       return {
         engine,
@@ -87,16 +95,48 @@ async function tryRung(
     }
     // wasm 4.22 lacks the convolution filter gradient: without it no CNN can train there.
     if (engine === 'wasm') ensureConvGradient();
-    return { engine, packageName, ok: true, reason: 'loaded' };
+    return {
+      engine,
+      packageName,
+      ok: true,
+      reason: 'loaded',
+      ...(engine === 'wasm' ? { threads: wasmThreadsInUse() } : {}),
+    };
   } catch (error) {
     return { engine, packageName, ok: false, reason: describeFailure(error) };
   }
 }
 
+/** wasm with XNNPACK's threaded build; the single-threaded build when that one cannot start. */
+async function startWasm(threads: number): Promise<EngineAttempt> {
+  const packageName = '@tensorflow/tfjs-backend-wasm';
+  const threaded = registerThreadedWasm(threads);
+  let reason = 'loaded';
+  if (!(await tf.setBackend('wasm'))) {
+    threaded.restore();
+    reason = `the ${threads}-thread build failed to start (${threaded.failure() ?? 'no reason given'}), so 1 thread`;
+    if (!(await tf.setBackend('wasm'))) {
+      return {
+        engine: 'wasm',
+        packageName,
+        ok: false,
+        reason: "the 'wasm' backend failed to initialise",
+      };
+    }
+  }
+  ensureConvGradient();
+  return { engine: 'wasm', packageName, ok: true, reason, threads: wasmThreadsInUse() };
+}
+
 function summarise(chosen: EngineAttempt, attempts: readonly EngineAttempt[]): string {
   const skipped = attempts.filter((a) => !a.ok).map((a) => `${a.packageName}: ${a.reason}`);
+  const threads =
+    chosen.threads === undefined
+      ? ''
+      : `, ${chosen.threads} thread${chosen.threads === 1 ? '' : 's'}`;
+  const note = chosen.reason === 'loaded' ? '' : `; ${chosen.reason}`;
   return (
-    `${chosen.engine} (${chosen.packageName})` +
+    `${chosen.engine}${threads} (${chosen.packageName}${note})` +
     (skipped.length ? `; skipped ${skipped.join('; ')}` : '')
   );
 }
@@ -120,6 +160,7 @@ export async function initEngine(
       return {
         engine: attempt.engine,
         packageName: attempt.packageName,
+        ...(attempt.threads !== undefined ? { threads: attempt.threads } : {}),
         attempts,
         summary: summarise(attempt, attempts),
       };
