@@ -47,6 +47,9 @@ export function maskTimings(text: string): string {
       // 12.3 s, 4 ms, 1.2 s/epoch, 45 seconds, 3 min, 0:45
       .replace(/\d+(\.\d+)?\s?(ms|s|sec|seconds?|min|minutes?)\b/g, '<time>')
       .replace(/\b\d+:\d\d(:\d\d)?\b/g, '<time>')
+      // "wasm, 2 threads": the runner gives each kernel cores / jobs threads, and the thread count changes
+      // no result (XNNPACK splits a product by output tiles; tests/process-exit.test.ts, docs/performance.md)
+      .replace(/\b\d+ threads?\b/g, '<threads>')
       // 12,345 samples/s, 3.2k images per second
       .replace(
         /[\d,.]+k?\s?(samples|images|digits|steps|batches)?\s?(\/\s?s|per second)\b/g,

@@ -466,19 +466,19 @@ describe('compareRuns (scripts/compare-notebook-runs.ts)', () => {
     fs.writeFileSync(path.join(dir, '03-train.ipynb'), JSON.stringify({ cells }));
   }
 
-  test('ignores durations, dates and each run folder; finds a changed digit', () => {
+  test('ignores durations, dates, engine threads and each run folder; finds a changed digit', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((d) => path.join(tmp, d));
     executed(
       a,
-      `epoch 1: accuracy 97.51% in 12.3 s (0:45), saved ${a}/model 2026-11-30T06:45:11Z\n`,
+      `wasm, 2 threads; epoch 1: accuracy 97.51% in 12.3 s (0:45), saved ${a}/model 2026-11-30T06:45:11Z\n`,
     );
     executed(
       b,
-      `epoch 1: accuracy 97.51% in 9.0 s (1:02), saved ${b}/model 2026-11-30T07:01:02Z\n`,
+      `wasm, 1 thread; epoch 1: accuracy 97.51% in 9.0 s (1:02), saved ${b}/model 2026-11-30T07:01:02Z\n`,
     );
     executed(
       c,
-      `epoch 1: accuracy 97.52% in 12.3 s (0:45), saved ${c}/model 2026-11-30T06:45:11Z\n`,
+      `wasm, 2 threads; epoch 1: accuracy 97.52% in 12.3 s (0:45), saved ${c}/model 2026-11-30T06:45:11Z\n`,
     );
     assert.deepEqual(compareRuns(a, b), []);
     const found = compareRuns(a, c);
