@@ -125,6 +125,8 @@ print(json.dumps({
         JUPYTER_PATH: '/x/room/share/jupyter',
         PYDEVD_DISABLE_FILE_VALIDATION: '1',
         MNIST_NB_QUICK: '1',
+        // One engine thread per learner's kernel: a room's learners already keep every core busy.
+        MNIST_ENGINE_THREADS: '1',
       });
       assert.ok((got.args as string[]).includes('--MappingKernelManager.cull_idle_timeout=3600'));
       assert.ok((got.args as string[]).includes('--NotebookApp.shutdown_no_activity_timeout=7200'));
