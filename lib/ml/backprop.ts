@@ -1,7 +1,7 @@
 // Backpropagation written out for the MLP: the forward pass that keeps what the backward pass needs, and that backward pass.
 import * as tf from '@tensorflow/tfjs';
-import { l2Penalty } from './forward.js';
-import type { Activation, MlpConfig } from './model.js';
+import { activationDerivative, denseForward, l2Penalty } from './forward.js';
+import type { MlpConfig } from './model.js';
 
 /*
  * The network, for a batch of n rows x (n × 784), layers l = 1…L+1 (L hidden layers, then the output):
@@ -37,28 +37,6 @@ export interface ForwardTrace {
   readonly logits: tf.Tensor2D;
 }
 
-/** f′ as a function of the activation's output a = f(z); null for 'linear' (f′ = 1). */
-function activationDerivative(a: tf.Tensor2D, activation: Activation): tf.Tensor2D | null {
-  switch (activation) {
-    case 'relu':
-      return tf.step(a); // 1 where a > 0, 0 elsewhere (relu's kink at 0 gets 0, as TensorFlow's)
-    case 'sigmoid':
-      return tf.mul<tf.Tensor2D>(a, tf.sub(1, a));
-    case 'tanh':
-      return tf.sub<tf.Tensor2D>(1, tf.square(a));
-    case 'elu':
-      return tf.where(tf.greater(a, 0), tf.onesLike(a), tf.add<tf.Tensor2D>(a, 1));
-    case 'linear':
-      return null;
-  }
-}
-
-/** f(x·W + b): one fused kernel (matMul, bias and activation) where the engine has one, as at inference. */
-function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation) {
-  if (activation === 'tanh') return tf.tanh(tf.add<tf.Tensor2D>(tf.matMul(x, w), b));
-  return tf.fused.matMul({ a: x, b: w, bias: b, activation }) as tf.Tensor2D;
-}
-
 /**
  * The forward pass on the raw weights [W_1, b_1, …] that keeps each layer's input and gate. `masks` holds
  * one inverted-dropout mask per hidden layer during training; pass none for no dropout.
@@ -74,7 +52,7 @@ export function forwardTrace(
   const layers = vars.length / 2;
   let h = x;
   for (let l = 0; l < layers - 1; l++) {
-    const a = dense(
+    const a = denseForward(
       h,
       vars[2 * l] as tf.Tensor2D,
       vars[2 * l + 1] as tf.Tensor1D,
@@ -87,7 +65,7 @@ export function forwardTrace(
     h = mask ? tf.mul<tf.Tensor2D>(a, mask) : a;
     inputs.push(h);
   }
-  const logits = dense(
+  const logits = denseForward(
     h,
     vars[2 * layers - 2] as tf.Tensor2D,
     vars[2 * layers - 1] as tf.Tensor1D,
@@ -114,22 +92,19 @@ export function softmaxCrossEntropy(
 
 /**
  * The backward pass: ∂loss/∂[W_1, b_1, …] from d = ∂loss/∂logits, in the order of `vars`. With `l2` > 0
- * the kernels' gradients include the penalty's 2·l2·W. `xT`, the batch transposed (784 × n), may be
- * passed when the caller has it already; otherwise it is transposed here.
+ * the kernels' gradients include the penalty's 2·l2·W.
  */
 export function backward(
   vars: readonly tf.Tensor[],
   trace: ForwardTrace,
   dLogits: tf.Tensor2D,
   l2: number,
-  xT?: tf.Tensor2D,
 ): tf.Tensor[] {
   const grads: tf.Tensor[] = new Array<tf.Tensor>(vars.length);
   let d: tf.Tensor2D = dLogits;
   for (let l = vars.length / 2 - 1; l >= 0; l--) {
     const w = vars[2 * l] as tf.Tensor2D;
-    const hT = l === 0 && xT ? xT : tf.transpose(trace.inputs[l]);
-    const dW = tf.matMul(hT, d);
+    const dW = tf.matMul(tf.transpose(trace.inputs[l]), d);
     grads[2 * l] = l2 > 0 ? tf.add(dW, tf.mul(w, 2 * l2)) : dW;
     grads[2 * l + 1] = tf.sum(d, 0);
     if (l > 0) {
@@ -151,11 +126,10 @@ export function mlpGradients(
   y: tf.Tensor2D,
   config: MlpConfig,
   masks?: readonly tf.Tensor2D[],
-  xT?: tf.Tensor2D,
-): { loss: tf.Scalar; crossEntropy: tf.Scalar; logits: tf.Tensor2D; grads: tf.Tensor[] } {
+): { loss: tf.Scalar; logits: tf.Tensor2D; grads: tf.Tensor[] } {
   const trace = forwardTrace(vars, x, config, masks);
   const { loss: crossEntropy, dLogits } = softmaxCrossEntropy(trace.logits, y);
-  const grads = backward(vars, trace, dLogits, config.l2, xT);
+  const grads = backward(vars, trace, dLogits, config.l2);
   const loss: tf.Scalar = tf.add(crossEntropy, l2Penalty(vars, config.l2) ?? 0);
-  return { loss, crossEntropy, logits: trace.logits, grads };
+  return { loss, logits: trace.logits, grads };
 }

@@ -13,7 +13,8 @@ export type DenseOp = (
 
 const FUSABLE: ReadonlySet<Activation> = new Set(['relu', 'linear', 'sigmoid', 'elu']);
 
-function denseForward(
+/** f(x·W + b): one fused kernel (matMul, bias and activation) where the engine has one. */
+export function denseForward(
   x: tf.Tensor2D,
   w: tf.Tensor2D,
   b: tf.Tensor1D,
@@ -35,20 +36,30 @@ function denseForward(
 /** The standard path: TensorFlow.js's own gradients. Right for native TensorFlow and the cpu backend. */
 export const standardDense: DenseOp = (x, w, b, activation) => denseForward(x, w, b, activation);
 
-/** ∂loss/∂z from ∂loss/∂y, written in terms of the output y = f(z) so z need not be kept. */
-function activationGrad(dy: tf.Tensor2D, y: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+/**
+ * f′ as a function of the activation's output a = f(z), so z need not be kept: relu′ = 1 where a > 0
+ * (0 at the kink, as TensorFlow's), sigmoid′ = a(1 − a), tanh′ = 1 − a², elu′ = 1 where a > 0 (else
+ * a + 1). Null for 'linear' (f′ = 1).
+ */
+export function activationDerivative(a: tf.Tensor2D, activation: Activation): tf.Tensor2D | null {
   switch (activation) {
     case 'relu':
-      return tf.mul(dy, tf.step(y));
-    case 'linear':
-      return dy;
+      return tf.step(a);
     case 'sigmoid':
-      return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
+      return tf.mul<tf.Tensor2D>(a, tf.sub(1, a));
     case 'tanh':
-      return tf.mul(dy, tf.sub(1, tf.square(y)));
+      return tf.sub<tf.Tensor2D>(1, tf.square(a));
     case 'elu':
-      return tf.mul(dy, tf.where(tf.greater(y, 0), tf.onesLike(y), tf.add(y, 1)));
+      return tf.where(tf.greater(a, 0), tf.onesLike(a), tf.add<tf.Tensor2D>(a, 1));
+    case 'linear':
+      return null;
   }
+}
+
+/** ∂loss/∂z from ∂loss/∂y, written in terms of the output y = f(z) so z need not be kept. */
+function activationGrad(dy: tf.Tensor2D, y: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  const derivative = activationDerivative(y, activation);
+  return derivative ? tf.mul(dy, derivative) : dy;
 }
 
 /*
