@@ -9,25 +9,11 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
+import { browserPath, missingJupyterTools, toolsPresent } from './system-tools.js';
 import { ensureKernelSpec, jupyterEnv, resolveSetup, freePort } from '../scripts/jupyter-env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 const screenshot = path.join(root, 'test-output', 'jupyter-notebook.png');
-
-/** Why this test cannot run here, or undefined when chromium and Jupyter Notebook are installed. */
-function missingTools(python: string): string | undefined {
-  const missing: string[] = [];
-  if (!fs.existsSync(browserPath))
-    missing.push(`chromium (${browserPath}; apt-get install chromium, or set MNIST_NB_BROWSER)`);
-  const probe = spawnSync(python, ['-c', 'import notebook, nbclient'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    missing.push(
-      `Jupyter Notebook for ${python} (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client; see environment.md)`,
-    );
-  }
-  return missing.length > 0 ? `missing: ${missing.join('; ')}` : undefined;
-}
 
 function runCli(args: string[]): { status: number | null; stderr: string } {
   const r = spawnSync(
@@ -93,14 +79,7 @@ test(
   { timeout: 180_000 },
   async (t) => {
     const setup = resolveSetup();
-    const missing = missingTools(setup.python);
-    if (missing) {
-      if (process.env.MNIST_NB_SKIP_BROWSER === '1') {
-        t.skip(`MNIST_NB_SKIP_BROWSER=1 and ${missing}`);
-        return;
-      }
-      assert.fail(`${missing} (set MNIST_NB_SKIP_BROWSER=1 to skip this test outside CI)`);
-    }
+    if (!toolsPresent(t, missingJupyterTools(setup.python))) return;
     ensureKernelSpec(setup);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-browser-'));
     const work = path.join(tmp, 'work');

@@ -12,27 +12,15 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
+import { browserPath, missingJupyterTools, toolsPresent } from './system-tools.js';
 import { jupyterEnv, resolveSetup, freePort } from '../scripts/jupyter-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 const outDir = path.join(root, 'test-output');
 const NOTEBOOK = '01-explore-data.ipynb';
 
 function sha256(file: string): string {
   return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-function missingTools(python: string): string | undefined {
-  const missing: string[] = [];
-  if (!fs.existsSync(browserPath))
-    missing.push(`chromium (${browserPath}; apt-get install chromium, or set MNIST_NB_BROWSER)`);
-  if (spawnSync(python, ['-c', 'import notebook, nbformat'], { encoding: 'utf8' }).status !== 0) {
-    missing.push(
-      `Jupyter Notebook for ${python} (apt-get install jupyter-notebook; see environment.md)`,
-    );
-  }
-  return missing.length > 0 ? `missing: ${missing.join('; ')}` : undefined;
 }
 
 /** Starts `scripts/jupyter.ts` and resolves with the URL it prints once the server answers. */
@@ -177,14 +165,7 @@ test(
   { timeout: 600_000 },
   async (t) => {
     const setup = resolveSetup();
-    const missing = missingTools(setup.python);
-    if (missing) {
-      if (process.env.MNIST_NB_SKIP_BROWSER === '1') {
-        t.skip(`MNIST_NB_SKIP_BROWSER=1 and ${missing}`);
-        return;
-      }
-      assert.fail(`${missing} (set MNIST_NB_SKIP_BROWSER=1 to skip this test outside CI)`);
-    }
+    if (!toolsPresent(t, missingJupyterTools(setup.python))) return;
     const committed = fs
       .readdirSync(path.join(root, 'notebooks'))
       .filter((f) => f.endsWith('.ipynb'));
