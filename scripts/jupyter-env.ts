@@ -59,10 +59,13 @@ export function jupyterEnv(
   };
 }
 
-/** The kernel.json tslab's own installer (node_modules/tslab/python/install.py) would write. */
-export function expectedKernelSpec(setup: JupyterSetup): object {
+/**
+ * The kernel.json tslab's own installer (node_modules/tslab/python/install.py) would write for the tslab
+ * binary `tslab`: the project-local spec here, the room's hub-wide one (scripts/room-hub.ts).
+ */
+export function tslabKernelSpec(tslab: string): object {
   return {
-    argv: [setup.tslab, 'kernel', '--config-path', '{connection_file}'],
+    argv: [tslab, 'kernel', '--config-path', '{connection_file}'],
     display_name: 'TypeScript',
     language: 'typescript',
   };
@@ -81,7 +84,7 @@ export function ensureKernelSpec(setup: JupyterSetup): 'ok' | 'written' {
     );
   }
   const file = path.join(dataDir(setup), 'kernels', kernelName, 'kernel.json');
-  const wanted = JSON.stringify(expectedKernelSpec(setup));
+  const wanted = JSON.stringify(tslabKernelSpec(setup.tslab));
   if (readJson(file) === wanted) return 'ok';
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;

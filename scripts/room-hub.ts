@@ -1,6 +1,7 @@
 // The room's JupyterHub configuration: settings → jupyterhub_config.py, the hub-wide tslab kernel spec, per-learner memory cgroups.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { tslabKernelSpec } from './jupyter-env.js';
 
 /** Everything the generated jupyterhub_config.py reads; written into it as one JSON literal. */
 export interface HubSettings {
@@ -34,21 +35,15 @@ export interface HubSettings {
   readonly sslKey?: string;
 }
 
-/** The kernel.json every learner's server finds first on JUPYTER_PATH: this checkout's tslab, no user state. */
-export function kernelSpec(tslab: string): object {
-  return {
-    argv: [tslab, 'kernel', '--config-path', '{connection_file}'],
-    display_name: 'TypeScript',
-    language: 'typescript',
-  };
-}
-
-/** Writes `<jupyterPath>/kernels/tslab/kernel.json` (world-readable) atomically. */
+/**
+ * Writes `<jupyterPath>/kernels/tslab/kernel.json` (world-readable) atomically: the spec every learner's
+ * server finds first on JUPYTER_PATH, running this checkout's tslab, no user state.
+ */
 export function writeKernelSpec(jupyterPath: string, tslab: string): string {
   const dir = path.join(jupyterPath, 'kernels', 'tslab');
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const file = path.join(dir, 'kernel.json');
-  writeAtomic(file, JSON.stringify(kernelSpec(tslab), null, 1) + '\n', 0o644);
+  writeAtomic(file, JSON.stringify(tslabKernelSpec(tslab), null, 1) + '\n', 0o644);
   return file;
 }
 

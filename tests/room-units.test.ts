@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../lib/core/errors.js';
 import { checkName, generatePassword, learnerNames, notOurs } from '../scripts/room-accounts.js';
-import { hubConfig, kernelSpec, type HubSettings } from '../scripts/room-hub.js';
+import { hubConfig, writeKernelSpec, type HubSettings } from '../scripts/room-hub.js';
 import { parseSize } from '../scripts/room.js';
 
 describe('room: options', () => {
@@ -79,12 +79,11 @@ describe('room: generated hub config', () => {
   const jupyterhub = fs.existsSync('/usr/bin/jupyterhub');
 
   it('runs the checkout tslab from the kernel spec', () => {
-    assert.deepEqual((kernelSpec('/k/tslab') as { argv: string[] }).argv, [
-      '/k/tslab',
-      'kernel',
-      '--config-path',
-      '{connection_file}',
-    ]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'room-spec-'));
+    const file = writeKernelSpec(dir, '/k/tslab');
+    const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as { argv: string[] };
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(spec.argv, ['/k/tslab', 'kernel', '--config-path', '{connection_file}']);
   });
 
   it(
