@@ -7,7 +7,10 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): numb
   for (let i = 0; i < labels.length; i++) {
     const c = labels[i];
     if (!Number.isInteger(c) || c < 0 || c >= numClasses) {
-      throw new ConfigError('labels', `label ${i} is ${c}; expected a class from 0 to ${numClasses - 1}`);
+      throw new ConfigError(
+        'labels',
+        `label ${i} is ${c}; expected a class from 0 to ${numClasses - 1}`,
+      );
     }
     counts[c]++;
   }

