@@ -552,6 +552,49 @@ describe('numbers quoted in README, docs/workshop.md and prose, against the comm
     );
   });
 
+  it("05's prose quotes its own results: baseline, symmetry, overfitting gap, updates", () => {
+    const summary = new Map(
+      tableRows(outputById('05-42'))
+        .slice(1)
+        .map((r) => [r[0], r]),
+    );
+    const acc = (variant: string, col: 1 | 2) => num(summary.get(variant)![col].replace('%', ''));
+    const baseline = quoted(sourceOf('05-03'), /it lands at about (\d+) % test accuracy/, '05')[1];
+    assert.equal(Math.round(acc('baseline', 2)), Number(baseline));
+    const symmetry = sourceOf('05-16');
+    const zeros = quoted(
+      symmetry,
+      /predicts the most common digit for every image \(≈ (\d+) %\)/,
+      '05',
+    )[1];
+    assert.equal(Math.round(acc('all-zero weights', 2)), Number(zeros));
+    const stalls = quoted(symmetry, /accuracy stalls around (\d+) %/, '05')[1];
+    assert.ok(Math.abs(acc('identical weights, no dropout', 2) - Number(stalls)) < 2.5);
+    assert.match(symmetry, /with dropout the identical start recovers/);
+    assert.ok(acc('identical weights + dropout', 2) > 90);
+    const gap = quoted(
+      sourceOf('05-28'),
+      /an? (\w+)-point gap between train and test accuracy/,
+      '05',
+    )[1];
+    const words: Record<string, number> = { nine: 9, ten: 10, eleven: 11, twelve: 12 };
+    for (const variant of ['1,000 digits, dropout + L2', '1,000 digits, no dropout, no L2']) {
+      assert.equal(
+        Math.round(acc(variant, 1) - acc(variant, 2)),
+        words[gap],
+        `${variant}: ${gap}-point gap`,
+      );
+    }
+    const updates = tableRows(outputById('05-33')).slice(1); // batch size, digits, epochs, updates, …
+    assert.deepEqual(
+      updates.map((r) => num(r[3])),
+      [1000, 8, 395, 15],
+    );
+    assert.match(sourceOf('05-13'), /after ~400 updates/);
+    assert.match(sourceOf('05-34'), /1,000 updates against\s+8/);
+    assert.match(sourceOf('05-34'), /only 3 updates per epoch \(15 in total\)/);
+  });
+
   it("the guide's table of notebook 05's results matches 05's summary table", () => {
     const summary = new Map(
       tableRows(outputById('05-42'))
