@@ -601,6 +601,49 @@ describe('numbers quoted in README, docs/workshop.md and prose, against the comm
     assert.match(sourceOf('05-34'), /only 3 updates per epoch \(15 in total\)/);
   });
 
+  it("05's losses and gradient sizes in its prose are those its cells print", (t) => {
+    const cellIds = ['05-06', '05-12', '05-18'];
+    const printed = cellIds.map(outputById).join('\n');
+    assert.match(
+      cellIds.map(sourceOf).join('\n'),
+      /first batch loss: /,
+      '05 no longer prints its losses',
+    );
+    if (!/first batch loss: /.test(printed)) {
+      // The prints were added after the last regeneration; the next one fills them in.
+      t.skip('05 was not regenerated since it prints these numbers');
+      return;
+    }
+    const unscaled = num(
+      quoted(printed, /first batch loss: ([\d.]+) with pixels 0–255/, "05's output")[1],
+    );
+    const around = num(quoted(sourceOf('05-07'), /its first loss is around (\d+)/, '05')[1]);
+    assert.ok(
+      Math.abs(unscaled - around) / around < 0.2,
+      `first loss ${unscaled}, prose ${around}`,
+    );
+    const tiny = quoted(printed, /training loss per epoch: ([\d.]+)/, "05's output")[1];
+    assert.equal(
+      quoted(sourceOf('05-13'), /creeps down from ([\d.]+)/, '05')[1],
+      Number(tiny).toFixed(2),
+    );
+    const huge = quoted(
+      printed,
+      /σ = 10: first batch loss ([\d.e+]+); gradient norms of the three kernels before training: (.*)/,
+      "05's output",
+    );
+    const about = Number(quoted(sourceOf('05-19'), /the first loss is about (\d) × 10⁶/, '05')[1]);
+    assert.equal(Math.round(Number(huge[1]) / 1e6), about);
+    assert.match(sourceOf('05-19'), /about 10⁴ per layer/);
+    for (const g of huge[2].split(', ').map(Number))
+      assert.equal(Math.floor(Math.log10(g)), 4, `gradient norm ${g}`);
+    const low = Number(
+      quoted(outputById('05-09'), /batch losses from ([\d.e+]+) to/, "05's output")[1],
+    );
+    assert.match(sourceOf('05-10'), /stays around 10⁴/);
+    assert.equal(Math.round(Math.log10(low)), 4);
+  });
+
   it("the guide's table of notebook 05's results matches 05's summary table", () => {
     const summary = new Map(
       tableRows(outputById('05-42'))
