@@ -128,7 +128,7 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
     assert.equal(shown[5], (ink / train.count).toFixed(1));
   });
 
-  it('02 shows 235,146 parameters, a hand-written forward pass equal to model.predict, the kit building the same network and an untrained accuracy near chance', () => {
+  it('02 shows 235,146 parameters, a hand-written forward pass equal to model.predict, the kit building the same layers from another initialiser and an untrained accuracy near chance', () => {
     const { text } = outputsOf(path.join(out, '02-build-mlp.ipynb'));
     assert.match(text, /Total: 235,146 trainable parameters/);
     const diff = Number(
@@ -142,7 +142,12 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
     );
     assert.match(
       text,
-      /kit\.createMlp\(\) builds the same network: 5 layers with the same output shapes, 235,146 parameters/,
+      /kit\.createMlp\(\) builds the same architecture: 5 layers with the same output shapes, 235,146 parameters/,
+    );
+    // The same layers, not the same start: TF.js's default initialiser against the kit's.
+    assert.match(
+      text,
+      /first-layer initialiser: buildMlp\(\) Glorot normal, seed none, kit\.createMlp\(\) Glorot uniform, seed 42000/,
     );
     const acc = Number(
       /untrained network on 2,000 test digits: accuracy ([\d.]+)%/.exec(text)?.[1],
