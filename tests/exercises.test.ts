@@ -7,6 +7,7 @@ import type { Dataset, Split } from '../lib/data/types.js';
 import { mlpGradients } from '../lib/ml/backprop.js';
 import { predict } from '../lib/ml/evaluate.js';
 import { createMlp, resolveConfig } from '../lib/ml/model.js';
+import { trainModel, type EpochMetrics } from '../lib/ml/train.js';
 import { createCnn } from '../lib/ml/cnn.js';
 import { farthestFromClassMean } from '../lib/notebook/explore.js';
 import type { Verdict } from '../lib/notebook/exercises/exercise.js';
@@ -32,11 +33,12 @@ function fails(v: Verdict, pattern: RegExp) {
   assert.ok(!v.ok && v.message.startsWith('✗'), `expected a failure, got: ${v.message}`);
   assert.match(v.message, pattern);
 }
-const head = (split: Split, n: number): Split => ({
-  images: split.images.subarray(0, n * 784),
-  labels: split.labels.subarray(0, n),
+const slice = (split: Split, from: number, n: number): Split => ({
+  images: split.images.subarray(from * 784, (from + n) * 784),
+  labels: split.labels.subarray(from, from + n),
   count: n,
 });
+const head = (split: Split, n: number) => slice(split, 0, n);
 
 describe('notebook 01 exercises', () => {
   const ex = exploreExercises;
@@ -185,7 +187,7 @@ describe('notebook 03-gradient-descent exercises', () => {
   it('backprop: without relu′ layer 3 is right, layer 2 wrong', () => {
     fails(
       ex.backprop.verdict(byHand({ reluGate: false }), data.train),
-      /layer 3 right .*layer 2 wrong: dW2 .*fix layer 2 first/,
+      /layer 3 right .*layer 2 wrong: dW2: the ReLU derivative is missing.*layer 1 wrong too.*fix layer 2 first/,
     );
   });
   it('backprop: p − y not divided by n is 128 times too large', () => {
@@ -197,14 +199,28 @@ describe('notebook 03-gradient-descent exercises', () => {
   it('backprop: the L2 gradient missing, or l2·W instead of 2·l2·W', () => {
     fails(
       ex.backprop.verdict(byHand({ l2Factor: 0 }), data.train),
-      /dW3 is not right: the L2 term’s gradient 2·l2·W is missing/,
+      /dW3: the L2 term’s gradient 2·l2·W is missing/,
     );
     fails(ex.backprop.verdict(byHand({ l2Factor: 1 }), data.train), /2·l2·W, not l2·W/);
+  });
+  it('a validation pass: accuracy with argMax over axis 1 passes; the error rate fails', () => {
+    const { model } = createMlp();
+    const split = head(data.test, 2000);
+    const accuracy = (m: tf.LayersModel, s: Split) => {
+      const p = m.predict(tf.tensor2d(s.images, [s.count, 784])) as tf.Tensor2D;
+      return tf.mean(tf.cast(tf.equal(tf.argMax(p, 1), tf.tensor1d(s.labels, 'int32')), 'float32'));
+    };
+    passes(gradientExercises.accuracy.verdict(accuracy, model, split));
+    fails(
+      ex.accuracy.verdict((m, s) => 1 - accuracy(m, s).dataSync()[0], model, split),
+      /error rate/,
+    );
+    model.dispose();
   });
   it('backprop: dW1 transposed is named, with its shape', () => {
     fails(
       ex.backprop.verdict(byHand({ transposeDW1: true }), data.train),
-      /layer 3 right.*layer 2 right.*dW1 has shape \[256, 784\], expected \[784, 256\]: transposed/,
+      /layer 3 right.*layer 2 right.*dW1: shape \[256, 784\], expected \[784, 256\]: transposed/,
     );
   });
 });
@@ -218,19 +234,26 @@ describe('notebook 03-train exercises', () => {
       /round up/,
     );
   });
-  it('accuracy: argMax over axis 1 passes; the error rate fails', () => {
-    const { model } = createMlp();
-    const split = head(data.test, 2000);
-    const accuracy = (m: tf.LayersModel, s: Split) => {
-      const p = m.predict(tf.tensor2d(s.images, [s.count, 784])) as tf.Tensor2D;
-      return tf.mean(tf.cast(tf.equal(tf.argMax(p, 1), tf.tensor1d(s.labels, 'int32')), 'float32'));
-    };
-    passes(ex.accuracy.verdict(accuracy, model, split));
-    fails(
-      ex.accuracy.verdict((m, s) => 1 - accuracy(m, s).dataSync()[0], model, split),
-      /error rate/,
+  it('best epoch: by validation accuracy passes; the 0-based position and the test set fail', async () => {
+    const { model, config } = createMlp();
+    const { history } = await trainModel(
+      model,
+      config,
+      {
+        train: head(data.train, 3000),
+        validation: slice(data.train, 50_000, 1000),
+        test: head(data.test, 2000),
+      },
+      { epochs: 3 },
     );
     model.dispose();
+    const bestBy = (key: 'valAccuracy' | 'testAccuracy') => (h: readonly EpochMetrics[]) =>
+      h.reduce((b, m) => ((m[key] ?? 0) > (b[key] ?? 0) ? m : b)).epoch;
+    passes(ex.bestEpoch.verdict(bestBy('valAccuracy'), history));
+    fails(
+      ex.bestEpoch.verdict((h) => bestBy('valAccuracy')(h) - 1, history),
+      /counted from 0/,
+    );
   });
 });
 
@@ -316,7 +339,7 @@ describe('notebook 07 exercises', () => {
     passes(ex.featureMaps.verdict(upTo('conv1'), model, data.test));
     fails(
       ex.featureMaps.verdict(upTo('pool1'), model, data.test),
-      /\[2, 13, 13, 16\], expected \[2, 26, 26, 16\]: that is after pooling/,
+      /shape \[2, 13, 13, 16\], expected \[2, 26, 26, 16\]: that is after pooling/,
     );
     model.dispose();
   });

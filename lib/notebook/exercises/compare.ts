@@ -85,7 +85,7 @@ const sameShape = (a: readonly number[], b: readonly number[]) =>
 const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
 
 function shapeMessage(got: readonly number[], want: readonly number[], opts: CompareOptions) {
-  const head = `${opts.what} has shape ${showShape(got)}, expected ${showShape(want)}`;
+  const head = `${opts.what}: shape ${showShape(got)}, expected ${showShape(want)}`;
   const known = opts.shapes?.find((s) => sameShape(s.shape, got));
   if (known) return `${head}: ${known.say}`;
   if (got.length === 2 && want.length === 2 && got[0] === want[1] && got[1] === want[0])
@@ -163,25 +163,25 @@ export function compareValues(
       m.values ?? (m.value !== undefined ? { shape: [], values: [m.value] } : undefined);
     if (known && size(known.shape) === size(answer.shape)) {
       const values = { shape: answer.shape, values: known.values };
-      if (matches(answer, values, tolerance)) return `${opts.what} is not right: ${m.say}`;
+      if (matches(answer, values, tolerance)) return `${opts.what}: ${m.say}`;
     }
   }
   if (Array.from(answer.values as ArrayLike<number>).some((v) => !Number.isFinite(v)))
-    return `${opts.what} contains NaN or Infinity${position(d.at, answer.shape)}`;
+    return `${opts.what}: NaN or Infinity${position(d.at, answer.shape)}`;
   const k = fittedFactor(answer.values, expected.values);
   if (k !== undefined && size(answer.shape) > 0) {
     const known = [...(opts.factors ?? []), ...COMMON_FACTORS].find(
       (f) => Math.abs(k / f.factor - 1) < 0.01,
     );
     if (known) return `${opts.what}: ${known.say}`;
-    if (size(answer.shape) > 1) return `${opts.what} is ${num(k)} times what it should be`;
+    if (size(answer.shape) > 1) return `${opts.what}: ${num(k)} times what it should be`;
   }
   if (size(answer.shape) === 1) {
     const side = answer.values[0] > expected.values[0] ? 'too high' : 'too low';
-    return `${opts.what} is ${num(answer.values[0])}: ${side}`;
+    return `${opts.what}: ${num(answer.values[0])} is ${side}`;
   }
   return (
-    `${opts.what} differs${position(d.at, answer.shape)}: yours ${num(answer.values[d.at])}, ` +
+    `${opts.what}: differs${position(d.at, answer.shape)}, yours ${num(answer.values[d.at])}, ` +
     `expected ${num(expected.values[d.at])} (largest difference ${num(d.worst)})`
   );
 }

@@ -1,4 +1,4 @@
-// Checked exercises of notebook 03-gradient-descent: one step of gradient descent, and backprop by hand.
+// Checked exercises of notebook 03-gradient-descent: one step downhill, backprop by hand, accuracy with tensors.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../../data/types.js';
 import { createMlp } from '../../ml/model.js';
@@ -50,6 +50,20 @@ function modelLoss(model: tf.LayersModel, x: tf.Tensor2D, y: tf.Tensor2D): tf.Sc
   return tf.addN([crossEntropy, ...model.layers.flatMap((l) => l.calculateLosses())]) as tf.Scalar;
 }
 
+/** The gradients written out as in the notebook, but with the ReLU derivative left out: a common slip. */
+function withoutReluGate(v: tf.Tensor[], x: tf.Tensor2D, y: tf.Tensor2D, l2: number): tf.Tensor[] {
+  const w = v as tf.Tensor2D[]; // biases are 1-D, but add broadcasts them the same
+  const h1 = tf.relu(tf.add(tf.matMul(x, w[0]), w[1])) as tf.Tensor2D;
+  const h2 = tf.relu(tf.add(tf.matMul(h1, w[2]), w[3])) as tf.Tensor2D;
+  const p = tf.softmax(tf.add(tf.matMul(h2, w[4]), w[5]));
+  const d3 = tf.div(tf.sub(p, y), x.shape[0]) as tf.Tensor2D;
+  const d2 = tf.matMul(d3, tf.transpose(w[4])) as tf.Tensor2D;
+  const d1 = tf.matMul(d2, tf.transpose(w[2])) as tf.Tensor2D;
+  const dW = (h: tf.Tensor2D, d: tf.Tensor2D, k: tf.Tensor) =>
+    tf.add(tf.matMul(tf.transpose(h), d), tf.mul(k, 2 * l2));
+  return [dW(x, d1, w[0]), tf.sum(d1, 0), dW(h1, d2, w[2]), tf.sum(d2, 0)];
+}
+
 /** What is wrong with one gradient tensor, or null. */
 function judgeTensor(
   answer: unknown,
@@ -58,6 +72,7 @@ function judgeTensor(
   name: string,
   l2: number,
   batch: number,
+  ungated?: Values,
 ): string | null {
   const read = readAnswer(answer);
   if (typeof read === 'string') return `${name}: ${read}`;
@@ -93,6 +108,14 @@ function judgeTensor(
         ? [{ values: l2Missing, say: 'the L2 term’s gradient 2·l2·W is missing' }]
         : []),
       ...(l2Once ? [{ values: l2Once, say: 'the L2 term’s gradient is 2·l2·W, not l2·W' }] : []),
+      ...(ungated
+        ? [
+            {
+              values: ungated,
+              say: 'the ReLU derivative is missing: multiply d·Wᵀ by relu′, 1 where the unit’s output h is above 0 (tf.step(h))',
+            },
+          ]
+        : []),
     ],
   });
 }
@@ -132,8 +155,17 @@ const backprop = new Exercise(
       if (!Array.isArray(answer) || answer.length !== 6)
         return `expected a list of 6 gradients [${NAMES.join(', ')}], got ${Array.isArray(answer) ? answer.length : typeof answer}`;
       const weights = variables.map((v) => valuesOf(v));
+      const ungated = withoutReluGate(variables, x, y, config.l2).map(valuesOf);
       const found = answer.map((a, i) =>
-        judgeTensor(a, expected[i], i % 2 ? undefined : weights[i], NAMES[i], config.l2, n),
+        judgeTensor(
+          a,
+          expected[i],
+          i % 2 ? undefined : weights[i],
+          NAMES[i],
+          config.l2,
+          n,
+          ungated[i],
+        ),
       );
       return describeLayers(found, answer, expected);
     } finally {
@@ -157,13 +189,19 @@ function describeLayers(found: (string | null)[], answer: unknown[], expected: V
   const worst = Math.max(...NAMES.map((_, i) => relative(i)));
   if (found.every((f) => f === null))
     return `ok: all six gradients match tf.variableGrads, layer by layer; largest relative difference ${num(worst)} (float32 rounding)`;
-  const parts = layers.map(({ l, problems }) => {
-    const wrong = problems.filter((p): p is string => p !== null);
-    const rel = Math.max(relative(2 * l - 2), relative(2 * l - 1));
-    if (wrong.length === 0) return `layer ${l} right (largest relative difference ${num(rel)})`;
-    return `layer ${l} wrong: ${wrong.join('; ')} (largest relative difference ${num(rel)})`;
-  });
   const firstWrong = layers.find(({ problems }) => problems.some((p) => p !== null));
+  const parts = layers.map(({ l, problems }) => {
+    const rel = num(Math.max(relative(2 * l - 2), relative(2 * l - 1)));
+    const wrong = problems.filter((p): p is string => p !== null);
+    if (wrong.length === 0) return `layer ${l} right (largest relative difference ${rel})`;
+    // The first wrong layer, counted from the output, in detail; the ones below it depend on it.
+    if (l !== firstWrong?.l) return `layer ${l} wrong too (largest relative difference ${rel})`;
+    // dW and db wrong the same way: say it once.
+    const [w, b] = problems;
+    const same = w && b && w.slice(w.indexOf(':')) === b.slice(b.indexOf(':'));
+    const said = same ? `dW${l} and ${b}` : wrong.join('; ');
+    return `layer ${l} wrong: ${said} (largest relative difference ${rel})`;
+  });
   const advice =
     firstWrong &&
     firstWrong.l > 1 &&
@@ -173,4 +211,40 @@ function describeLayers(found: (string | null)[], answer: unknown[], expected: V
   return parts.join('; ') + advice;
 }
 
-export const gradientExercises = { step, backprop };
+/** Reference accuracy of `model` on `split`, computed here with the same tensor operations. */
+function accuracyOf(model: tf.LayersModel, split: Split): number {
+  const x = tf.tensor2d(split.images, [split.count, 784]);
+  const p = model.predict(x, { batchSize: split.count }) as tf.Tensor2D;
+  const right = tf.equal(tf.argMax(p, 1), tf.tensor1d(split.labels, 'int32'));
+  return tf.mean(tf.cast(right, 'float32')).dataSync()[0];
+}
+
+/** Exercise 5: (model, split) → its accuracy on the split, a fraction, written with tf.argMax and tf.equal. */
+const accuracy = new Exercise(
+  'exercise 5 (a validation pass)',
+  (
+    accuracyFn: (model: tf.LayersModel, split: Split) => number | tf.Tensor | undefined,
+    model: tf.LayersModel,
+    split: Split,
+  ) => {
+    const expected = accuracyOf(model, split);
+    return compareAnswer(
+      accuracyFn(model, split),
+      { shape: [], values: [expected] },
+      {
+        what: 'your accuracy',
+        tolerance: 1e-5,
+        mistakes: [
+          { value: 1 - expected, say: 'that is the error rate, the share of wrong predictions' },
+          { value: 100 * expected, say: 'that is a percentage: return a fraction in [0, 1]' },
+        ],
+      },
+    );
+  },
+  [
+    'The predicted class of an image is the index of its largest probability: tf.argMax(probabilities, 1).',
+    'tf.equal with the labels (tf.tensor1d(split.labels, "int32")) marks the right ones; tf.mean of those marks, cast to float32, is the accuracy.',
+  ],
+);
+
+export const gradientExercises = { step, backprop, accuracy };

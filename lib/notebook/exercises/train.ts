@@ -1,12 +1,12 @@
-// Checked exercises of notebook 03-train: steps per epoch, and accuracy on a split written with tensors.
-import * as tf from '@tensorflow/tfjs';
+// Checked exercises of notebook 03-train: steps per epoch, and the best epoch read from the history.
 import type { Split } from '../../data/types.js';
+import type { EpochMetrics } from '../../ml/train.js';
 import { compareAnswer } from './compare.js';
 import { Exercise } from './exercise.js';
 
-/** Exercise 6 (first part): (images, batch size) → the number of optimiser steps in one epoch. */
+/** Exercise 3 (first part): (images, batch size) → the number of optimiser steps in one epoch. */
 const stepsPerEpoch = new Exercise(
-  'exercise 6 (steps per epoch)',
+  'exercise 3 (steps per epoch)',
   (steps: (images: number, batchSize: number) => number | undefined, split: Split) => {
     for (const batchSize of [32, 128, 1024]) {
       const n = split.count;
@@ -43,40 +43,44 @@ const stepsPerEpoch = new Exercise(
   ],
 );
 
-/** Reference accuracy of `model` on `split`, computed here with the same tensor operations. */
-function accuracyOf(model: tf.LayersModel, split: Split): number {
-  const x = tf.tensor2d(split.images, [split.count, 784]);
-  const p = model.predict(x, { batchSize: split.count }) as tf.Tensor2D;
-  const right = tf.equal(tf.argMax(p, 1), tf.tensor1d(split.labels, 'int32'));
-  return tf.mean(tf.cast(right, 'float32')).dataSync()[0];
-}
-
-/** Exercise 3: (model, split) → its accuracy on the split, a fraction, written with tf.argMax and tf.equal. */
-const accuracy = new Exercise(
-  'exercise 3 (validation accuracy)',
+/** Exercise 6: (history) → the epoch (counted from 1) with the best validation accuracy. */
+const bestEpoch = new Exercise(
+  'exercise 6 (stop early, by hand)',
   (
-    accuracyFn: (model: tf.LayersModel, split: Split) => number | tf.Tensor | undefined,
-    model: tf.LayersModel,
-    split: Split,
+    best: (history: readonly EpochMetrics[]) => number | undefined,
+    history: readonly EpochMetrics[],
   ) => {
-    const expected = accuracyOf(model, split);
+    const val = history.map((m) => m.valAccuracy ?? NaN);
+    const test = history.map((m) => m.testAccuracy ?? NaN);
+    const at = (xs: number[]) => xs.indexOf(Math.max(...xs));
+    const expected = history[at(val)].epoch;
     return compareAnswer(
-      accuracyFn(model, split),
+      best(history),
       { shape: [], values: [expected] },
       {
-        what: 'your accuracy',
-        tolerance: 1e-5,
+        what: 'your epoch',
+        tolerance: 0,
         mistakes: [
-          { value: 1 - expected, say: 'that is the error rate, the share of wrong predictions' },
-          { value: 100 * expected, say: 'that is a percentage: return a fraction in [0, 1]' },
+          {
+            value: at(val),
+            say: 'that is its position in the list, counted from 0; epochs count from 1 (history[i].epoch)',
+          },
+          {
+            value: history[at(test)].epoch,
+            say: 'that picks by test accuracy: decisions use the validation set; the test set is for the final verdict',
+          },
+          {
+            value: history[at(history.map((m) => m.accuracy))].epoch,
+            say: 'that picks by training accuracy (dropout on, averaged over the epoch): use valAccuracy',
+          },
         ],
       },
     );
   },
   [
-    'The predicted class of an image is the index of its largest probability: tf.argMax(probabilities, 1).',
-    'tf.equal with the labels (tf.tensor1d(split.labels, "int32")) marks the right ones; tf.mean of those marks, cast to float32, is the accuracy.',
+    'Each entry of history has epoch (from 1), accuracy (training), valAccuracy and testAccuracy.',
+    'Find the largest valAccuracy and return the epoch field of that entry.',
   ],
 );
 
-export const trainExercises = { stepsPerEpoch, accuracy };
+export const trainExercises = { stepsPerEpoch, bestEpoch };
