@@ -53,18 +53,23 @@ const bestEpoch = new Exercise(
     const val = history.map((m) => m.valAccuracy ?? NaN);
     const test = history.map((m) => m.testAccuracy ?? NaN);
     const at = (xs: number[]) => xs.indexOf(Math.max(...xs));
-    const expected = history[at(val)].epoch;
+    const answer = best(history);
+    // Epochs that tie for the best validation accuracy are all right.
+    const tied = history.filter((m) => m.valAccuracy === Math.max(...val)).map((m) => m.epoch);
+    if (typeof answer === 'number' && tied.includes(answer))
+      return tied.length > 1 ? `ok: epochs ${tied.join(' and ')} tie for the best` : null;
+    const expected = tied[0];
     return compareAnswer(
-      best(history),
+      answer,
       { shape: [], values: [expected] },
       {
         what: 'your epoch',
         tolerance: 0,
         mistakes: [
-          {
-            value: at(val),
+          ...tied.map((epoch) => ({
+            value: epoch - 1,
             say: 'that is its position in the list, counted from 0; epochs count from 1 (history[i].epoch)',
-          },
+          })),
           {
             value: history[at(test)].epoch,
             say: 'that picks by test accuracy: decisions use the validation set; the test set is for the final verdict',
