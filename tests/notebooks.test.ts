@@ -160,6 +160,10 @@ describe('the teaching notebooks, quick mode', { timeout: 900_000 }, () => {
 
   it('03-gradient-descent trains by hand without leaking tensors, shows the softmax-twice loss and model.fit, and checks the exercises', () => {
     const { text } = outputsOf(path.join(out, '03-gradient-descent.ipynb'));
+    // The prose after the step cell says "One step lowered the loss on its batch".
+    const step =
+      /loss on this batch \(dropout off\): ([\d.]+) before the step, ([\d.]+) after it/.exec(text);
+    assert.ok(step && Number(step[2]) < Number(step[1]), `one step: ${step?.[0]}`);
     const tensors = /tensors in memory: (\d+) before the epoch, (\d+) after/.exec(text);
     assert.ok(tensors, 'the hand-written loop prints its tensor counts');
     assert.equal(tensors[2], tensors[1], 'the hand-written loop leaves tensors behind');

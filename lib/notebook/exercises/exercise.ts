@@ -48,6 +48,6 @@ export class Exercise<A extends unknown[]> {
   hint(): void {
     const i = Math.min(this.hintsGiven, this.hints.length - 1);
     this.hintsGiven++;
-    console.log(`hint ${i + 1} of ${this.hints.length} (${this.title}): ${this.hints[i]}`);
+    console.log(`hint ${i + 1} of ${this.hints.length}, ${this.title}: ${this.hints[i]}`);
   }
 }
