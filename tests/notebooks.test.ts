@@ -326,9 +326,9 @@ describe('the worked solutions, quick mode', { timeout: 900_000 }, () => {
     ];
     for (const name of checked) {
       const { text } = outputsOf(path.join(out, 'solutions', `${name}-solutions.ipynb`));
-      const passed = text.match(/^✓ exercise \d+ .*: /gm) ?? [];
+      const passed = text.match(/✓ exercise \d+ \(/g) ?? [];
       assert.ok(passed.length >= 2, `${name}: ${passed.length} checks passed`);
-      assert.doesNotMatch(text, /^✗ exercise/m, `${name}: a worked answer failed its check`);
+      assert.doesNotMatch(text, /✗ exercise/, `${name}: a worked answer failed its check`);
     }
   });
 
