@@ -67,6 +67,18 @@ export {
   type NotebookSettings,
 } from './notebook/settings.js';
 
+// --- Checked exercises: kit.<notebook>Exercises.<name>.check(answer, …) and .hint() ----------------
+export {
+  breakExercises,
+  buildExercises,
+  cnnExercises,
+  confusionExercises,
+  exploreExercises,
+  gradientExercises,
+  trainExercises,
+  type Verdict,
+} from './notebook/exercises/index.js';
+
 // --- Tables (danfo DataFrames) -------------------------------------------------------------------
 export {
   accuracyFrame,

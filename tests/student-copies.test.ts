@@ -89,6 +89,24 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
     );
   });
 
+  it('hands out starter cells, not answers: every exercise check sits in a cell that says // your code', () => {
+    let checks = 0;
+    for (const name of notebooks) {
+      for (const cell of readCells(path.join(copies, name))) {
+        const source = joined(cell.source);
+        if (cell.cell_type !== 'code' || !/Exercises\.\w+\.check\(/.test(source)) continue;
+        checks += source.match(/Exercises\.\w+\.check\(/g)!.length;
+        assert.match(source, /\/\/ your code/, `${name}: a check outside a starter cell`);
+        assert.match(
+          source,
+          /= undefined|return undefined;/,
+          `${name}: a starter cell holds an answer`,
+        );
+      }
+    }
+    assert.ok(checks >= 14, `${checks} checked exercises in the copies`);
+  });
+
   it('points the copies at this checkout: absolute kit imports and a node_modules link outside it', () => {
     const link = path.join(copies, 'node_modules');
     assert.ok(fs.lstatSync(link).isSymbolicLink());
