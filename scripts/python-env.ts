@@ -220,6 +220,8 @@ function pinnedCount(lock: string): number {
 export interface BuildOptions {
   /** Where progress lines go (default stderr). */
   say?: (line: string) => void;
+  /** The Python that creates it (default: findBasePython()). */
+  base?: BasePython;
   modules?: readonly string[];
   env?: NodeJS.ProcessEnv;
 }
@@ -235,7 +237,7 @@ export async function buildEnv(venv: PythonEnv, options: BuildOptions = {}): Pro
   const modules = options.modules ?? checkedModules;
   const started = Date.now();
   const rel = path.relative(process.cwd(), venv.dir) || venv.dir;
-  const base = findBasePython(env, venv.lock);
+  const base = options.base ?? findBasePython(env, venv.lock);
   say(`[1/4] Python ${base.version.join('.')} (${base.executable})`);
 
   say(`[2/4] creating ${rel}/`);
@@ -328,8 +330,9 @@ export async function ensurePython(options: EnsureOptions = {}): Promise<string>
       'python-env',
       `the Jupyter environment ${rel}/ ${problem}: run npm run python-env`,
     );
+  const base = findBasePython(env, venv.lock); // no Python: its one line, before any other
   say(`the Jupyter environment ${rel}/ ${problem}: building it from the lock`);
-  const stamp = await buildEnv(venv, options);
+  const stamp = await buildEnv(venv, { ...options, base });
   say(`ready: ${rel}/ (${describeVersions(stamp.versions)}) in ${stamp.seconds} s`);
   return venv.python;
 }

@@ -1,7 +1,7 @@
 // `npm run python-env`: makes the project's Jupyter environment .venv/ from the hash-pinned lock, or says it is ready.
 import * as path from 'node:path';
 import { parseCli, runMain } from '../lib/cli/options.js';
-import { buildEnv, describeVersions, envProblem, pythonEnv } from './python-env.js';
+import { buildEnv, describeVersions, envProblem, findBasePython, pythonEnv } from './python-env.js';
 
 const USAGE = `Usage: npm run python-env -- [--check] [--force]
 
@@ -40,8 +40,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${rel}/ is ready (npm run python-env -- --force rebuilds it)\n`);
     return 0;
   }
+  const base = findBasePython(process.env, venv.lock); // no Python: its one line, exit 2
   if (problem) process.stderr.write(`${rel}/ ${problem}: building it\n`);
-  const stamp = await buildEnv(venv);
+  const stamp = await buildEnv(venv, { base });
   process.stdout.write(
     `ready: ${rel}/ (${describeVersions(stamp.versions)}) in ${stamp.seconds} s\n`,
   );
