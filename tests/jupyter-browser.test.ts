@@ -79,7 +79,7 @@ test(
   { timeout: 180_000 },
   async (t) => {
     const setup = resolveSetup();
-    if (!toolsPresent(t, missingJupyterTools(setup.python))) return;
+    if (!toolsPresent(t, missingJupyterTools())) return;
     ensureKernelSpec(setup);
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-browser-'));
     const work = path.join(tmp, 'work');

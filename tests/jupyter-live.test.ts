@@ -165,7 +165,7 @@ test(
   { timeout: 600_000 },
   async (t) => {
     const setup = resolveSetup();
-    if (!toolsPresent(t, missingJupyterTools(setup.python))) return;
+    if (!toolsPresent(t, missingJupyterTools())) return;
     const committed = fs
       .readdirSync(path.join(root, 'notebooks'))
       .filter((f) => f.endsWith('.ipynb'));
