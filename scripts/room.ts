@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
 import { freePort, projectRoot } from './jupyter-env.js';
+import { envProblem, pythonEnv } from './python-env.js';
 import {
   checkName,
   chownHome,
@@ -19,7 +20,7 @@ import {
   type Manifest,
   type RoomAccount,
 } from './room-accounts.js';
-import { makeRoomCgroup, readHost } from './room-cgroup.js';
+import { makeRoomCgroup, readHost, type RoomCgroup } from './room-cgroup.js';
 import { hubConfig, writeAtomic, writeKernelSpec, type HubSettings } from './room-hub.js';
 import { procInfo, processTree, stillRunning, stopProcesses, waitGone } from './room-procs.js';
 
@@ -103,6 +104,8 @@ export interface RunState {
   readonly launcher: { pid: number; start: number };
   readonly url: string;
   readonly cgroupDir?: string;
+  /** The same group with its version, for tests and tools that read its counters. */
+  readonly cgroup?: RoomCgroup;
 }
 
 /** "2G", "1500M", "512m", "0" → bytes. */
@@ -120,23 +123,20 @@ export function parseSize(raw: string): number {
   return bytes;
 }
 
-/** The project environment's programs the room runs (MNIST_NB_VENV, else the checkout's .venv). */
+/** The project environment's programs the room runs (.venv/, or MNIST_NB_VENV: scripts/python-env.ts). */
 export function roomPython(env: NodeJS.ProcessEnv = process.env) {
-  const venv = path.resolve(env.MNIST_NB_VENV || path.join(projectRoot, '.venv'));
-  const bin = (name: string) => path.join(venv, 'bin', name);
-  const tools = {
-    hub: bin('jupyterhub'),
-    singleuser: bin('jupyterhub-singleuser'),
-    culler: bin('jupyterhub-idle-culler'),
-    python: bin('python'),
-  };
-  const missing = Object.values(tools).filter((f) => !fs.existsSync(f));
-  if (missing.length > 0)
+  const venv = pythonEnv(env);
+  const problem = envProblem(venv);
+  if (problem)
     throw new ToolMissingError(
       'jupyterhub',
-      `${missing.join(', ')} missing: the room runs JupyterHub 5, JupyterLab and jupyterhub-idle-culler from the project's Python environment (${venv}); create it first (see environment.md)`,
+      `the project's Python environment ${venv.dir} ${problem}: the room runs JupyterHub 5, JupyterLab and jupyterhub-idle-culler from it; make it with npm run python-env`,
     );
-  return tools;
+  return {
+    hub: path.join(venv.bin, 'jupyterhub'),
+    singleuser: path.join(venv.bin, 'jupyterhub-singleuser'),
+    python: venv.python,
+  };
 }
 
 function requireRoot(): void {
@@ -309,19 +309,28 @@ function cgroupProcesses(dir: string | undefined): { pid: number; start: number 
   return out;
 }
 
-/** rmdir of the learner cgroups, then the room's; tolerant of a concurrent stop that got there first. */
-function removeCgroups(dir: string | undefined): void {
+/**
+ * rmdir of the learner cgroups, then the room's; tolerant of a concurrent stop that got there first.
+ * A killed process stays counted in its group until its parent reaps it (EBUSY): retried for up to 10 s.
+ */
+async function removeCgroups(dir: string | undefined): Promise<void> {
   if (!dir || !fs.existsSync(dir)) return;
-  const rmdir = (d: string) => {
-    try {
-      fs.rmdirSync(d);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const rmdir = async (d: string) => {
+    for (let tries = 0; ; tries++) {
+      try {
+        fs.rmdirSync(d);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY' || tries >= 50) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   };
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }))
-    if (entry.isDirectory()) rmdir(path.join(dir, entry.name));
-  rmdir(dir);
+    if (entry.isDirectory()) await rmdir(path.join(dir, entry.name));
+  await rmdir(dir);
 }
 
 /**
@@ -355,7 +364,7 @@ export async function stopRoom(dir: string, log: (s: string) => void = () => {})
       'room-stop',
       `could not stop PIDs ${survivors.map((p) => p.pid).join(', ')}`,
     );
-  removeCgroups(state.cgroupDir);
+  await removeCgroups(state.cgroupDir);
   fs.rmSync(paths.run, { force: true });
   // Stopped from another terminal: the foreground launcher notices the hub is gone and exits too.
   if (state.launcher.pid !== process.pid) await waitGone([state.launcher], 15_000);
@@ -410,7 +419,14 @@ async function start(opts: StartOptions): Promise<number> {
   // Learners' servers run the environment's Python as the learner: the venv and the interpreter it
   // links to (a Python under /root, mode 0700, would not start for them).
   checkReadableByLearners(env.singleuser);
-  checkReadableByLearners(fs.realpathSync(env.python));
+  try {
+    checkReadableByLearners(fs.realpathSync(env.python));
+  } catch (err) {
+    throw new KitError(
+      'room-python-private',
+      `${env.python} links to ${fs.realpathSync(env.python)}, which learners cannot run (${(err as KitError).message.split(',')[0]}): make the environment from a Python every user can run, e.g. rm -rf .venv && MNIST_NB_BASE_PYTHON=/usr/bin/python3 npm run python-env`,
+    );
+  }
   if (!fs.existsSync(opts.homeBase)) fs.mkdirSync(opts.homeBase, { recursive: true, mode: 0o755 });
   checkReadableByLearners(opts.homeBase);
 
@@ -477,6 +493,7 @@ async function start(opts: StartOptions): Promise<number> {
     launcher: { pid: self.pid, start: self.start },
     url,
     cgroupDir: cgroup.cgroup?.dir,
+    cgroup: cgroup.cgroup,
   };
   writeAtomic(paths.run, JSON.stringify(state, null, 2) + '\n', 0o600);
 
