@@ -244,5 +244,17 @@ describe('room: memory cgroup, v1 or v2', () => {
     console.log(`room-units: on this machine: ${choice.note}`);
     if (choice.cgroup) fs.rmdirSync(choice.cgroup.dir);
     else assert.match(choice.note, /^memory limit NOT enforced: /);
+    // Its cgroup v2 mount alone, as on a v2-only host: a group is made only where memory is delegated.
+    const host = readHost();
+    const v2Only = { ...host, mounts: host.mounts.replace(/^cgroup .*$/gm, '') };
+    if (!/ cgroup2 /.test(v2Only.mounts)) return;
+    const v2 = makeRoomCgroup(`unit${process.pid}`, 2 ** 30, v2Only);
+    console.log(`room-units: its cgroup v2 mount alone: ${v2.note}`);
+    if (v2.cgroup) {
+      assert.ok(
+        fs.readFileSync(path.join(v2.cgroup.dir, 'cgroup.controllers'), 'utf8').includes('memory'),
+      );
+      fs.rmdirSync(v2.cgroup.dir);
+    } else assert.match(v2.note, /^memory limit NOT enforced: no cgroup on the way from /);
   });
 });
