@@ -442,6 +442,9 @@ test(
       if (cross.status === 302)
         assert.doesNotMatch(cross.headers.get('location') ?? '', new RegExp(`/user/${b}/api`));
       assert.ok([403, 404].includes((await api(`${base}hub/api/users/${b}`, tokenOf(a))).status));
+      // No terminals in the learners' servers (the accounts have no shell either).
+      const terms = await api(`${base}user/${a}/api/terminals`, tokenOf(a), { method: 'POST' });
+      assert.equal(terms.status, 404, `a terminal for ${a}: ${terms.status}`);
       const sessionsA = (await (await api(`${base}user/${a}/api/sessions`, tokenOf(a))).json()) as {
         id: string;
         kernel: { id: string };
