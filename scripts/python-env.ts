@@ -255,6 +255,9 @@ export async function buildEnv(venv: PythonEnv, options: BuildOptions = {}): Pro
   try {
     if ((await runLogged(base.executable, ['-m', 'venv', venv.dir], pipEnv, log)) !== 0)
       throw new ToolMissingError('python-venv', `python -m venv failed:\n${tail(logFile)}`);
+    // JupyterLab runs `node …/jupyterlab/node-version-check.js` (CommonJS) on start; inside this project
+    // the root package.json's "type": "module" would make it fail with a stack trace in the log.
+    fs.writeFileSync(path.join(venv.dir, 'package.json'), '{ "type": "commonjs" }\n');
 
     const total = pinnedCount(venv.lock);
     say(
