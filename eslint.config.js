@@ -16,6 +16,9 @@ export default defineConfig(
       'notebooks/',
       '.jupyter/',
       'test-output/',
+      // The project's Python environment (npm run python-env) and pip's cache: Jupyter's own JavaScript.
+      '.venv/',
+      '.cache/',
     ],
   },
   js.configs.recommended,

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { ToolMissingError } from '../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
+import { ensurePython, pythonEnv, type EnsureOptions } from './python-env.js';
 
 /** Repository root, found the one way lib/ finds it. */
 export const projectRoot = findProjectRoot();
@@ -13,11 +14,10 @@ export const projectRoot = findProjectRoot();
 export const kernelName = 'tslab';
 
 const installHint =
-  'see environment.md; on Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel ' +
-  'jupyter-client, or with pip: pip install nbclient ipykernel jupyterlab';
+  "npm run python-env sets up the project's own Jupyter in .venv/ (see environment.md)";
 
 export interface JupyterSetup {
-  /** Python that has nbclient: MNIST_NB_PYTHON, else Debian's /usr/bin/python3 (not the first on PATH). */
+  /** Python that runs Jupyter: MNIST_NB_PYTHON, else the project's .venv/ (scripts/python-env.ts). */
   python: string;
   /** Project-local Jupyter folder (MNIST_NB_JUPYTER_DIR, else <root>/.jupyter, git-ignored). */
   jupyterDir: string;
@@ -27,7 +27,7 @@ export interface JupyterSetup {
 
 export function resolveSetup(env: NodeJS.ProcessEnv = process.env): JupyterSetup {
   return {
-    python: env.MNIST_NB_PYTHON || '/usr/bin/python3',
+    python: env.MNIST_NB_PYTHON || pythonEnv(env).python,
     jupyterDir: path.resolve(env.MNIST_NB_JUPYTER_DIR || path.join(projectRoot, '.jupyter')),
     tslab: path.resolve(
       env.MNIST_NB_TSLAB || path.join(projectRoot, 'node_modules', '.bin', 'tslab'),
@@ -126,6 +126,18 @@ export function checkPython(setup: JupyterSetup, env: NodeJS.ProcessEnv = proces
 }
 
 export { installHint };
+
+/**
+ * The setup with a Python that works: the project's .venv/, built or rebuilt first when it is not whole
+ * (ensurePython), or MNIST_NB_PYTHON, checked for nbclient.
+ */
+export async function readySetup(options: EnsureOptions = {}): Promise<JupyterSetup> {
+  const env = options.env ?? process.env;
+  const setup = resolveSetup(env);
+  await ensurePython(options);
+  if (env.MNIST_NB_PYTHON) checkPython(setup, env);
+  return setup;
+}
 
 /** A port on 127.0.0.1 that was free a moment ago (Jupyter itself takes --port 0 literally on some versions). */
 export function freePort(): Promise<number> {

@@ -1,40 +1,45 @@
-// `npm run jupyter`: registers the project-local TypeScript kernel, starts JupyterLab (else Notebook) on 127.0.0.1 in notebooks/, stops it and its kernels on Ctrl-C.
+// `npm run jupyter`: sets up .venv/ if needed, registers the project-local TypeScript kernel, starts JupyterLab 4 (or Notebook 7) on 127.0.0.1 in notebooks/, stops it and its kernels on Ctrl-C.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as readline from 'node:readline/promises';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, ToolMissingError } from '../lib/core/errors.js';
 import {
   ensureKernelSpec,
   freePort,
+  installHint,
   jupyterEnv,
   projectRoot,
-  resolveSetup,
+  readySetup,
   type JupyterSetup,
 } from './jupyter-env.js';
 
-const USAGE = `Usage: npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick]
+const USAGE = `Usage: npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick] [--yes]
 
-Registers the project's TypeScript kernel (tslab from this checkout, in .jupyter/, nothing in your
-home folder), then starts JupyterLab, or Jupyter Notebook when Lab is not installed, on 127.0.0.1 with
-a fresh token, in notebooks/. Prints the address once the server answers. Ctrl-C stops the server and
-its kernels.
+Sets up the project's Jupyter in .venv/ when it is missing or broken (npm run python-env; asked first
+at a terminal), registers the project's TypeScript kernel (tslab from this checkout, in .jupyter/,
+nothing in your home folder), then starts JupyterLab 4 (or Notebook 7) on 127.0.0.1 with a fresh
+token, in notebooks/. Prints the address once the server answers. Ctrl-C stops the server and its
+kernels.
 
-  --lab              JupyterLab (the default when it is installed)
-  --notebook         the classic Jupyter Notebook
+  --lab              JupyterLab 4 (the default)
+  --notebook         Jupyter Notebook 7 instead
+  --yes              set up .venv/ without asking when it is missing (asked only at a terminal)
   --port N           1..65535 (default 8888); 0 picks a free port
   --no-browser       do not open a browser; open the printed address yourself
   --quick            the notebooks' small-data setting (MNIST_NB_QUICK=1 for the kernels)
   --notebook-dir DIR serve DIR instead of notebooks/ (the tests serve a copy)
   -h, --help         this help
 
-Environment: MNIST_NB_PYTHON (the Python that has Jupyter; default /usr/bin/python3, then the
-jupyter-lab / jupyter-notebook commands on PATH), MNIST_NB_JUPYTER_DIR, MNIST_NB_TSLAB.`;
+Environment: MNIST_NB_PYTHON (your own Python with JupyterLab, instead of .venv/), MNIST_NB_VENV,
+MNIST_NB_JUPYTER_DIR, MNIST_NB_TSLAB.`;
 
 const OPTIONS = {
   lab: { type: 'boolean' },
   notebook: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
   port: { type: 'string', expects: 'an integer from 0 to 65535' },
   'no-browser': { type: 'boolean' },
   quick: { type: 'boolean' },
@@ -50,61 +55,39 @@ type Flavour = 'lab' | 'notebook';
 
 interface Launcher {
   flavour: Flavour;
-  /** Command and leading arguments: [python, '-m', 'jupyterlab'] or ['/usr/bin/jupyter-lab']. */
+  /** Command and leading arguments: [python, '-m', 'jupyterlab']. */
   command: string[];
   label: string;
 }
-
-const installHint =
-  'install JupyterLab with `pip install jupyterlab` (or `pipx install jupyterlab`), or on Debian/Ubuntu ' +
-  '`sudo apt-get install jupyter-notebook`; or set MNIST_NB_PYTHON to a Python that has Jupyter (see environment.md)';
 
 function hasModule(python: string, module: string): boolean {
   const r = spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 30_000 });
   return r.status === 0;
 }
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** The Jupyter to start: the Python's module first (it is the one that has the kernel's dependencies), then PATH. */
-function findLauncher(python: string, flavour: Flavour): Launcher | undefined {
+/** JupyterLab (the default) or Notebook 7, as a module of the environment's Python. */
+function chooseLauncher(python: string, flavour: Flavour): Launcher {
   const module = flavour === 'lab' ? 'jupyterlab' : 'notebook';
   const label = flavour === 'lab' ? 'JupyterLab' : 'Jupyter Notebook';
-  if (hasModule(python, module)) return { flavour, command: [python, '-m', module], label };
-  const bin = onPath(flavour === 'lab' ? 'jupyter-lab' : 'jupyter-notebook');
-  return bin ? { flavour, command: [bin], label } : undefined;
+  if (!hasModule(python, module))
+    throw new ToolMissingError(
+      'jupyter',
+      `${label} is not installed for ${python}: ${installHint}, or unset MNIST_NB_PYTHON to use it`,
+    );
+  return { flavour, command: [python, '-m', module], label };
 }
 
-function chooseLauncher(python: string, wanted: Flavour | undefined): Launcher {
-  if (wanted) {
-    const launcher = findLauncher(python, wanted);
-    if (launcher) return launcher;
-    const other = wanted === 'lab' ? '--notebook' : '--lab';
-    const name = wanted === 'lab' ? 'JupyterLab' : 'Jupyter Notebook';
-    throw new ToolMissingError(
-      'jupyter',
-      `${name} is not installed for ${python} nor on PATH: ${installHint}; or try ${other}`,
+/** Asks on the terminal whether to set up .venv/ now; Enter means yes. */
+async function askToSetUp(problem: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      `${problem}. Set it up now from python/requirements.txt (about 30 s and 400 MB with a fast link)? [Y/n] `,
     );
+    return !/^n/i.test(answer.trim());
+  } finally {
+    rl.close();
   }
-  const launcher = findLauncher(python, 'lab') ?? findLauncher(python, 'notebook');
-  if (!launcher)
-    throw new ToolMissingError(
-      'jupyter',
-      `Jupyter is not installed for ${python} nor on PATH: ${installHint}`,
-    );
-  return launcher;
 }
 
 /** Polls /api/status until the server answers, the process exits, or the time is up. */
@@ -253,11 +236,10 @@ async function main(argv: string[]): Promise<number> {
   if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory())
     throw new ConfigError('--notebook-dir', `${dir} is not a folder`);
 
-  const setup: JupyterSetup = resolveSetup();
-  const launcher = chooseLauncher(
-    setup.python,
-    values.lab ? 'lab' : values.notebook ? 'notebook' : undefined,
-  );
+  // Not set up yet: a person at a terminal is asked first; a script (no TTY) or --yes just gets it.
+  const interactive = process.stdin.isTTY && !values.yes;
+  const setup: JupyterSetup = await readySetup(interactive ? { confirm: askToSetUp } : {});
+  const launcher = chooseLauncher(setup.python, values.notebook ? 'notebook' : 'lab');
   if (ensureKernelSpec(setup) === 'written')
     process.stderr.write(`registered the TypeScript kernel (tslab) in ${setup.jupyterDir}\n`);
   if (!fs.existsSync(path.join(projectRoot, 'build', 'lib', 'index.js'))) {

@@ -119,6 +119,32 @@ def strip_volatile(nb):
             cell.metadata.pop(key, None)
 
 
+def is_prose_cell(cell):
+    """A takeaway cell: code whose every output is generated Markdown (kit.showMarkdown), and at least one."""
+    outputs = cell.get('outputs', [])
+    return cell.cell_type == 'code' and bool(outputs) and all(
+        o.get('output_type') == 'display_data' and set(o.get('data', {})) == {'text/markdown'}
+        for o in outputs)
+
+
+def mark_prose_cells(nb):
+    """Shows takeaway cells collapsed in JupyterLab and Notebook 7 (the standard jupyter.source_hidden):
+    a learner reads the sentences, not the template that builds them. The runner owns this flag: a
+    cell that stops being prose is shown again."""
+    for cell in nb.cells:
+        if cell.cell_type != 'code':
+            continue
+        jupyter = cell.metadata.get('jupyter', {})
+        if is_prose_cell(cell):
+            jupyter['source_hidden'] = True
+        else:
+            jupyter.pop('source_hidden', None)
+        if jupyter:
+            cell.metadata['jupyter'] = jupyter
+        else:
+            cell.metadata.pop('jupyter', None)
+
+
 def kernel_pid(client):
     provisioner = getattr(client.km, 'provisioner', None)
     return getattr(provisioner, 'pid', None)
@@ -273,6 +299,7 @@ def main(argv):
     if code != EXIT_OK:
         return code
     strip_volatile(nb)
+    mark_prose_cells(nb)
     nbformat.write(nb, args.output)
     events.emit('done', output=args.output, seconds=round(time.monotonic() - started, 3))
     return EXIT_OK

@@ -5,13 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
-import {
-  checkPython,
-  ensureKernelSpec,
-  jupyterEnv,
-  projectRoot,
-  resolveSetup,
-} from './jupyter-env.js';
+import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
 import {
   Declarations,
@@ -51,7 +45,9 @@ Options:
   --verbose          echo kernel output and each cell's stdout
   -h, --help         show this help
 
-Environment: MNIST_NB_PYTHON (Python with nbclient, default /usr/bin/python3), MNIST_NB_BROWSER
+Jupyter: the project's .venv/ (made from python/requirements.txt when missing or broken; see
+npm run python-env), or MNIST_NB_PYTHON (your own Python with nbclient).
+Environment: MNIST_NB_BROWSER
 (passed to the kernel), MNIST_ENGINE_THREADS (passed to the kernel; see --jobs), MNIST_NB_JUPYTER_DIR
 (default .jupyter), MNIST_NB_TSLAB (tslab binary).
 Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or missing tools, 130/143 interrupted.`;
@@ -376,9 +372,8 @@ async function main(argv: string[]): Promise<number> {
       `quick run: writing notebooks and figures to ${shown}/ (a full run, without --quick, updates the committed ones)\n`,
     );
   }
-  const setup = resolveSetup();
+  const setup = await readySetup();
   const env = jupyterEnv(setup);
-  checkPython(setup, env);
   if (ensureKernelSpec(setup) === 'written')
     process.stderr.write(`wrote the tslab kernel spec under ${setup.jupyterDir}\n`);
   const parallel = Math.min(options.jobs, plan.length);

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tslabKernelSpec } from './jupyter-env.js';
+import type { RoomCgroup } from './room-cgroup.js';
 
 /** Everything the generated jupyterhub_config.py reads; written into it as one JSON literal. */
 export interface HubSettings {
@@ -15,6 +16,10 @@ export interface HubSettings {
   readonly hubDir: string;
   /** The npm configurable-http-proxy binary. */
   readonly proxy: string;
+  /** The project environment's jupyterhub-singleuser (each learner's JupyterLab server). */
+  readonly singleuser: string;
+  /** The project environment's Python: runs the jupyterhub-idle-culler service. */
+  readonly python: string;
   /** JUPYTER_PATH for single-user servers: holds kernels/tslab/kernel.json. */
   readonly jupyterPath: string;
   readonly learners: readonly string[];
@@ -26,11 +31,14 @@ export interface HubSettings {
   readonly sharedFashionDir?: string;
   /** Per-server memory limit in bytes, or 0 for none. */
   readonly memLimit: number;
-  /** cgroup v1 memory folder for this room's learners (each gets a sub-folder), when limits are on. */
-  readonly cgroupDir?: string;
-  /** Kernels idle this long are shut down; servers with no activity this long stop themselves. */
+  /** The room's memory cgroup (v1 or v2; each learner gets a sub-folder), when limits are on. */
+  readonly cgroup?: RoomCgroup;
+  /** Each server shuts down its kernels idle this long (the hub cannot see kernels). */
   readonly kernelIdleSeconds: number;
+  /** The hub's jupyterhub-idle-culler stops servers with no activity this long. */
   readonly serverIdleSeconds: number;
+  /** How often the culler looks, and how often each server reports its activity to the hub. */
+  readonly cullEverySeconds: number;
   readonly sslCert?: string;
   readonly sslKey?: string;
 }
@@ -83,7 +91,7 @@ if ROOM.get("sslCert"):
     c.JupyterHub.ssl_cert = ROOM["sslCert"]
     c.JupyterHub.ssl_key = ROOM["sslKey"]
 
-# Debian's configurable-http-proxy does not start under Node 20; the npm one (5.3.0) does.
+# The proxy is the npm configurable-http-proxy (a Node program; PyPI does not ship it).
 c.ConfigurableHTTPProxy.command = [ROOM["proxy"]]
 c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:%d" % ROOM["proxyApiPort"]
 c.ConfigurableHTTPProxy.pid_file = os.path.join(ROOM["hubDir"], "proxy.pid")
@@ -98,30 +106,42 @@ c.PAMAuthenticator.open_sessions = False
 
 
 def cgroup_of(name):
-    return os.path.join(ROOM["cgroupDir"], name)
+    return os.path.join(ROOM["cgroup"]["dir"], name)
+
+
+def write(file, text):
+    with open(file, "w") as f:
+        f.write(text)
+
+
+def limited():
+    return bool(ROOM.get("cgroup")) and ROOM["memLimit"] > 0
 
 
 class RoomSpawner(LocalProcessSpawner):
     """LocalProcessSpawner that puts each learner's server (and so its kernels) in a memory cgroup."""
 
     async def start(self):
-        if ROOM.get("cgroupDir") and ROOM["memLimit"] > 0:
+        if limited():
             group = cgroup_of(self.user.name)
             os.makedirs(group, exist_ok=True)
-            with open(os.path.join(group, "memory.limit_in_bytes"), "w") as f:
-                f.write(str(ROOM["memLimit"]))
+            if ROOM["cgroup"]["version"] == 2:
+                write(os.path.join(group, "memory.max"), str(ROOM["memLimit"]))
+                # Killed at the limit rather than pushed into swap, as under v1 (no memsw limit there).
+                if os.path.exists(os.path.join(group, "memory.swap.max")):
+                    write(os.path.join(group, "memory.swap.max"), "0")
+            else:
+                write(os.path.join(group, "memory.limit_in_bytes"), str(ROOM["memLimit"]))
         return await super().start()
 
     def make_preexec_fn(self, name):
         drop_privileges = super().make_preexec_fn(name)
-        limited = bool(ROOM.get("cgroupDir")) and ROOM["memLimit"] > 0
-        procs = os.path.join(cgroup_of(name), "cgroup.procs") if limited else None
+        procs = os.path.join(cgroup_of(name), "cgroup.procs") if limited() else None
 
         def preexec():
             # Still root here (after fork, before exec): join the learner's cgroup, then drop to the learner.
             if procs:
-                with open(procs, "w") as f:
-                    f.write(str(os.getpid()))
+                write(procs, str(os.getpid()))
             drop_privileges()
 
         return preexec
@@ -142,9 +162,9 @@ def fashion_dir(spawner):
 
 
 c.JupyterHub.spawner_class = RoomSpawner
-c.Spawner.cmd = ["jupyterhub-singleuser"]
+c.Spawner.cmd = [ROOM["singleuser"]]
 c.Spawner.notebook_dir = "~"
-c.Spawner.default_url = "/tree/" + ROOM["notebooksFolder"]
+c.Spawner.default_url = "/lab/tree/" + ROOM["notebooksFolder"]
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 120
 c.Spawner.mem_limit = ROOM["memLimit"] or None
@@ -159,14 +179,38 @@ c.Spawner.environment = {
     # One engine thread per kernel: a room's learners already keep every core busy, and XNNPACK's
     # threads spin while they wait for each other (2 threads ran 1.3-1.7x slower on a busy machine).
     "MNIST_ENGINE_THREADS": "1",
+    # The culler judges servers by the activity they report; every 5 min (the default) is too coarse
+    # for short idle times.
+    "JUPYTERHUB_ACTIVITY_INTERVAL": str(ROOM["cullEverySeconds"]),
 }
 c.Spawner.args = [
+    # Kernels: each server's own culler (the hub sees servers, not kernels).
     "--MappingKernelManager.cull_idle_timeout=%d" % ROOM["kernelIdleSeconds"],
     "--MappingKernelManager.cull_interval=60",
     "--MappingKernelManager.cull_connected=True",
-    "--NotebookApp.shutdown_no_activity_timeout=%d" % ROOM["serverIdleSeconds"],
     # The notebooks are the lesson; a shell is not needed (and the accounts have no login shell).
-    "--NotebookApp.terminals_enabled=False",
+    "--ServerApp.terminals_enabled=False",
+]
+
+# Servers: the hub's standard idle culler, a hub-managed service with only the scopes it needs.
+c.JupyterHub.services = [
+    {
+        "name": "idle-culler",
+        "command": [
+            ROOM["python"],
+            "-m",
+            "jupyterhub_idle_culler",
+            "--timeout=%d" % ROOM["serverIdleSeconds"],
+            "--cull-every=%d" % ROOM["cullEverySeconds"],
+        ],
+    }
+]
+c.JupyterHub.load_roles = [
+    {
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    }
 ]
 `;
 }

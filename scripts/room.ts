@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
 import { freePort, projectRoot } from './jupyter-env.js';
+import { envProblem, pythonEnv } from './python-env.js';
 import {
   checkName,
   chownHome,
@@ -19,6 +20,7 @@ import {
   type Manifest,
   type RoomAccount,
 } from './room-accounts.js';
+import { makeRoomCgroup, readHost, type RoomCgroup } from './room-cgroup.js';
 import { hubConfig, writeAtomic, writeKernelSpec, type HubSettings } from './room-hub.js';
 import { procInfo, processTree, stillRunning, stopProcesses, waitGone } from './room-procs.js';
 
@@ -33,8 +35,9 @@ start            creates the learner accounts that are missing (learner01…N, p
 stop             stops the hub, the proxy and every learner's server and kernel, by PID.
 remove-accounts  after the workshop: deletes the accounts (and homes) this room created, and nothing else.
 
-Needs root (it creates accounts and starts each learner's server as that learner), Debian's jupyterhub
-(apt-get install jupyterhub) and a built kit (npm ci; npm run build). See docs/room.md.
+Needs root (it creates accounts and starts each learner's server as that learner), the project's
+Python environment (.venv: JupyterHub 5, JupyterLab 4, jupyterhub-idle-culler) and a built kit (npm ci).
+See docs/room.md.
 
 Options:
   --dir DIR            the room folder: hub config, database, cookie secret, log, passwords (default room/)
@@ -46,8 +49,10 @@ Options:
   --port PORT          port the hub listens on (default 8000)
   --quick              quick mode for every kernel (MNIST_NB_QUICK=1): small data, 2 epochs; for small servers
   --mem-limit SIZE     memory per learner (server + kernels), e.g. 2G or 1500M; 0 for none (default 2G)
-  --kernel-idle MIN    shut down kernels idle this many minutes (default 60)
-  --server-idle MIN    stop servers with no activity this many minutes (default 120)
+  --kernel-idle MIN    each server shuts down its kernels idle this many minutes (default 60)
+  --server-idle MIN    the hub's idle culler stops servers with no activity this many minutes (default 120)
+  --cgroup-parent DIR  cgroup v2 only: a delegated folder to put the room's memory cgroup in
+                       (default: the nearest of this process's cgroups that delegates memory)
   --ssl-cert FILE      serve HTTPS with this certificate (with --ssl-key)
   --ssl-key FILE       the certificate's private key
   -h, --help           show this help
@@ -65,15 +70,16 @@ const OPTIONS = {
   'mem-limit': { type: 'string', expects: 'a size such as 2G or 1500M, or 0' },
   'kernel-idle': { type: 'string', expects: 'minutes' },
   'server-idle': { type: 'string', expects: 'minutes' },
+  'cgroup-parent': { type: 'string', expects: 'a cgroup v2 folder' },
   'ssl-cert': { type: 'string', expects: 'a certificate file' },
   'ssl-key': { type: 'string', expects: 'a key file' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const COMMANDS = ['start', 'stop', 'remove-accounts'] as const;
-const JUPYTERHUB = process.env.MNIST_NB_JUPYTERHUB || '/usr/bin/jupyterhub';
-const CGROUP_MEMORY = '/sys/fs/cgroup/memory';
 const NOTEBOOKS = 'notebooks';
+// How often the hub's idle culler looks and each server reports activity (both cheap API calls).
+const CULL_EVERY_SECONDS = 60;
 
 /** The room folder's layout. hub/ is root-only; share/ is read by every learner's server. */
 export function roomPaths(dir: string) {
@@ -98,6 +104,8 @@ export interface RunState {
   readonly launcher: { pid: number; start: number };
   readonly url: string;
   readonly cgroupDir?: string;
+  /** The same group with its version, for tests and tools that read its counters. */
+  readonly cgroup?: RoomCgroup;
 }
 
 /** "2G", "1500M", "512m", "0" → bytes. */
@@ -113,6 +121,22 @@ export function parseSize(raw: string): number {
       `${raw} is too small for a server and a kernel (at least 256M, or 0 for none)`,
     );
   return bytes;
+}
+
+/** The project environment's programs the room runs (.venv/, or MNIST_NB_VENV: scripts/python-env.ts). */
+export function roomPython(env: NodeJS.ProcessEnv = process.env) {
+  const venv = pythonEnv(env);
+  const problem = envProblem(venv);
+  if (problem)
+    throw new ToolMissingError(
+      'jupyterhub',
+      `the project's Python environment ${venv.dir} ${problem}: the room runs JupyterHub 5, JupyterLab and jupyterhub-idle-culler from it; make it with npm run python-env`,
+    );
+  return {
+    hub: path.join(venv.bin, 'jupyterhub'),
+    singleuser: path.join(venv.bin, 'jupyterhub-singleuser'),
+    python: venv.python,
+  };
 }
 
 function requireRoot(): void {
@@ -153,6 +177,7 @@ interface StartOptions {
   memLimit: number;
   kernelIdleSeconds: number;
   serverIdleSeconds: number;
+  cgroupParent?: string;
   sslCert?: string;
   sslKey?: string;
 }
@@ -187,6 +212,7 @@ function startOptions(values: ReturnType<typeof parseArgs>['values']): StartOpti
     memLimit: parseSize(values['mem-limit'] ?? '2G'),
     kernelIdleSeconds: minutes('--kernel-idle', values['kernel-idle'] ?? '60'),
     serverIdleSeconds: minutes('--server-idle', values['server-idle'] ?? '120'),
+    cgroupParent: values['cgroup-parent'],
     sslCert: sslCert && path.resolve(sslCert),
     sslKey: sslKey && path.resolve(sslKey),
   };
@@ -268,25 +294,6 @@ async function ensureAccounts(
   return fresh;
 }
 
-/** The room's memory cgroup (v1), made when limits are on and the controller is writable; why not otherwise. */
-function makeCgroup(manifest: Manifest, memLimit: number): { dir?: string; note: string } {
-  if (memLimit === 0) return { note: 'no memory limit (--mem-limit 0)' };
-  const dir = path.join(CGROUP_MEMORY, `mnist-room-${manifest.room}`);
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.accessSync(path.join(dir, 'memory.limit_in_bytes'), fs.constants.W_OK);
-    return { dir, note: `memory limit ${formatBytes(memLimit)} per learner (cgroup ${dir})` };
-  } catch (err) {
-    return {
-      note: `memory limit NOT enforced: no writable cgroup v1 memory controller at ${CGROUP_MEMORY} (${(err as Error).message})`,
-    };
-  }
-}
-
-function formatBytes(n: number): string {
-  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${Math.round(n / 2 ** 20)} MiB`;
-}
-
 /** Tasks of every learner cgroup under `dir` (processes that escaped the hub's tree are still there). */
 function cgroupProcesses(dir: string | undefined): { pid: number; start: number }[] {
   if (!dir || !fs.existsSync(dir)) return [];
@@ -302,19 +309,28 @@ function cgroupProcesses(dir: string | undefined): { pid: number; start: number 
   return out;
 }
 
-/** rmdir of the learner cgroups, then the room's; tolerant of a concurrent stop that got there first. */
-function removeCgroups(dir: string | undefined): void {
+/**
+ * rmdir of the learner cgroups, then the room's; tolerant of a concurrent stop that got there first.
+ * A killed process stays counted in its group until its parent reaps it (EBUSY): retried for up to 10 s.
+ */
+async function removeCgroups(dir: string | undefined): Promise<void> {
   if (!dir || !fs.existsSync(dir)) return;
-  const rmdir = (d: string) => {
-    try {
-      fs.rmdirSync(d);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  const rmdir = async (d: string) => {
+    for (let tries = 0; ; tries++) {
+      try {
+        fs.rmdirSync(d);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'EBUSY' || tries >= 50) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   };
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }))
-    if (entry.isDirectory()) rmdir(path.join(dir, entry.name));
-  rmdir(dir);
+    if (entry.isDirectory()) await rmdir(path.join(dir, entry.name));
+  await rmdir(dir);
 }
 
 /**
@@ -348,7 +364,7 @@ export async function stopRoom(dir: string, log: (s: string) => void = () => {})
       'room-stop',
       `could not stop PIDs ${survivors.map((p) => p.pid).join(', ')}`,
     );
-  removeCgroups(state.cgroupDir);
+  await removeCgroups(state.cgroupDir);
   fs.rmSync(paths.run, { force: true });
   // Stopped from another terminal: the foreground launcher notices the hub is gone and exits too.
   if (state.launcher.pid !== process.pid) await waitGone([state.launcher], 15_000);
@@ -388,11 +404,7 @@ async function waitForHub(
 
 async function start(opts: StartOptions): Promise<number> {
   requireRoot();
-  if (!fs.existsSync(JUPYTERHUB))
-    throw new ToolMissingError(
-      'jupyterhub',
-      `${JUPYTERHUB} not found: apt-get install jupyterhub (Debian 12 packages 3.0.0)`,
-    );
+  const env = roomPython();
   const proxy = path.join(projectRoot, 'node_modules', '.bin', 'configurable-http-proxy');
   const tslab = path.join(projectRoot, 'node_modules', '.bin', 'tslab');
   for (const [file, what] of [
@@ -404,6 +416,17 @@ async function start(opts: StartOptions): Promise<number> {
       throw new ToolMissingError(path.basename(file), `${file} is missing: ${what}`);
   }
   checkReadableByLearners(path.join(projectRoot, 'build', 'lib'));
+  // Learners' servers run the environment's Python as the learner: the venv and the interpreter it
+  // links to (a Python under /root, mode 0700, would not start for them).
+  checkReadableByLearners(env.singleuser);
+  try {
+    checkReadableByLearners(fs.realpathSync(env.python));
+  } catch (err) {
+    throw new KitError(
+      'room-python-private',
+      `${env.python} links to ${fs.realpathSync(env.python)}, which learners cannot run (${(err as KitError).message.split(',')[0]}): make the environment from a Python every user can run, e.g. rm -rf .venv && MNIST_NB_BASE_PYTHON=/usr/bin/python3 npm run python-env`,
+    );
+  }
   if (!fs.existsSync(opts.homeBase)) fs.mkdirSync(opts.homeBase, { recursive: true, mode: 0o755 });
   checkReadableByLearners(opts.homeBase);
 
@@ -423,7 +446,7 @@ async function start(opts: StartOptions): Promise<number> {
 
   const manifest = readManifest(paths.manifest) ?? newManifest();
   const fresh = await ensureAccounts(paths, opts, manifest);
-  const cgroup = makeCgroup(manifest, opts.memLimit);
+  const cgroup = makeRoomCgroup(manifest.room, opts.memLimit, readHost(opts.cgroupParent));
   writeKernelSpec(paths.share, tslab);
   const sharedFashion = path.join(projectRoot, 'data', 'fashion-mnist');
   const settings: HubSettings = {
@@ -433,16 +456,19 @@ async function start(opts: StartOptions): Promise<number> {
     proxyApiPort: await freePort(),
     hubDir: paths.hub,
     proxy,
+    singleuser: env.singleuser,
+    python: env.python,
     jupyterPath: paths.share,
     learners: opts.learners,
     admin: opts.admin,
     quick: opts.quick,
     notebooksFolder: NOTEBOOKS,
     sharedFashionDir: fs.existsSync(sharedFashion) ? sharedFashion : undefined,
-    memLimit: cgroup.dir ? opts.memLimit : 0,
-    cgroupDir: cgroup.dir,
+    memLimit: cgroup.cgroup ? opts.memLimit : 0,
+    cgroup: cgroup.cgroup,
     kernelIdleSeconds: opts.kernelIdleSeconds,
     serverIdleSeconds: opts.serverIdleSeconds,
+    cullEverySeconds: CULL_EVERY_SECONDS,
     sslCert: opts.sslCert,
     sslKey: opts.sslKey,
   };
@@ -450,7 +476,7 @@ async function start(opts: StartOptions): Promise<number> {
 
   const logFd = fs.openSync(paths.log, 'a', 0o600);
   // Its own process group: Ctrl-C reaches this launcher, which stops the room in order.
-  const hub = spawn(JUPYTERHUB, ['-f', paths.config], {
+  const hub = spawn(env.hub, ['-f', paths.config], {
     cwd: paths.hub,
     detached: true,
     stdio: ['ignore', logFd, logFd],
@@ -466,7 +492,8 @@ async function start(opts: StartOptions): Promise<number> {
     hub: { pid: hubInfo.pid, start: hubInfo.start },
     launcher: { pid: self.pid, start: self.start },
     url,
-    cgroupDir: cgroup.dir,
+    cgroupDir: cgroup.cgroup?.dir,
+    cgroup: cgroup.cgroup,
   };
   writeAtomic(paths.run, JSON.stringify(state, null, 2) + '\n', 0o600);
 
@@ -494,7 +521,7 @@ async function start(opts: StartOptions): Promise<number> {
     `learners: ${opts.learners[0]} … ${opts.learners[opts.learners.length - 1]}; instructor (hub admin): ${opts.admin}`,
   );
   out.push(
-    `${opts.quick ? 'quick mode' : 'full mode'}; ${cgroup.note}; kernels idle ${opts.kernelIdleSeconds / 60} min are shut down`,
+    `${opts.quick ? 'quick mode' : 'full mode'}; ${cgroup.note}; kernels idle ${opts.kernelIdleSeconds / 60} min are shut down, servers idle ${opts.serverIdleSeconds / 60} min are stopped (jupyterhub-idle-culler)`,
   );
   out.push(`room is running: ${url} (hub PID ${hubInfo.pid}, log ${paths.log})`);
   out.push(`stop it with Ctrl-C or: npm run room -- stop --dir ${opts.dir}`);

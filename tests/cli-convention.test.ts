@@ -1,6 +1,6 @@
 // Every script follows one CLI convention: a bad option is one stderr line "error: …" naming it and what is allowed, exit 2; --help loads no TensorFlow.js.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -11,6 +11,7 @@ import { ACTIVATION_NAMES } from '../lib/cli/train-options.js';
 import { ConfigError } from '../lib/core/errors.js';
 import { SOURCES } from '../lib/data/fetch.js';
 import { ACTIVATIONS } from '../lib/ml/model.js';
+import { missingJupyterTools, toolsPresent } from './system-tools.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const traceHook = path.join(root, 'tests', 'fixtures', 'cli', 'trace-tf.mjs');
@@ -303,13 +304,14 @@ describe('CLI convention', () => {
   );
 
   it(
-    'jupyter: without Jupyter, one line saying what to install, exit 2, nothing written',
+    'jupyter: without a Python to set up .venv/, one line saying what to install, exit 2, nothing written',
     { timeout: 60_000 },
     async () => {
       const jupyterDir = path.join(tmp, 'jupyter-home');
+      const venv = path.join(tmp, 'no-venv');
       const r = await run('jupyter', ['--no-browser'], {
-        MNIST_NB_PYTHON: path.join(tmp, 'no-such-python'),
-        PATH: path.join(tmp, 'empty-bin'),
+        MNIST_NB_VENV: venv,
+        MNIST_NB_BASE_PYTHON: path.join(tmp, 'no-such-python'),
         MNIST_NB_JUPYTER_DIR: jupyterDir,
       });
       assert.equal(r.code, 2, r.stderr);
@@ -317,13 +319,10 @@ describe('CLI convention', () => {
       assert.equal(lines.length, 1, r.stderr);
       assert.match(
         lines[0],
-        /^error: Jupyter is not installed for .*no-such-python nor on PATH: install JupyterLab with `pip install jupyterlab` \(or `pipx install jupyterlab`\), or on Debian\/Ubuntu `sudo apt-get install jupyter-notebook`/,
+        /^error: Python 3\.\d+ or newer is needed for Jupyter; none found \(tried .*no-such-python\): install it from python\.org/,
       );
-      assert.equal(
-        fs.existsSync(jupyterDir),
-        false,
-        'a kernel spec was written although nothing can start',
-      );
+      for (const dir of [jupyterDir, venv])
+        assert.equal(fs.existsSync(dir), false, `${dir} was written although nothing can start`);
     },
   );
 
@@ -331,11 +330,7 @@ describe('CLI convention', () => {
     'jupyter: a port already taken is one line naming --port, exit 2, no server left behind',
     { timeout: 120_000 },
     async (t) => {
-      const python = process.env.MNIST_NB_PYTHON || '/usr/bin/python3';
-      if (spawnSync(python, ['-c', 'import notebook'], { stdio: 'ignore' }).status !== 0) {
-        t.skip(`Jupyter Notebook is not installed for ${python}`);
-        return;
-      }
+      if (!toolsPresent(t, missingJupyterTools())) return;
       // A listener that accepts connections and never answers: the worst case for the readiness poll.
       const holder = net.createServer(() => undefined);
       await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', () => resolve()));

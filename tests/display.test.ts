@@ -220,4 +220,17 @@ describe('display', () => {
     assert.match(html, /reloadPlotly\(\)/);
     assert.ok(!html.includes('plotly.js v4.'));
   });
+
+  test('interactive HTML carries a PNG fallback inside the figure box, which drawing replaces', () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+    const html = interactiveHtml(balance, 'x2', false, png);
+    const box = /<div id="x2" class="mnist-nb-figure"[^>]*>(.*?)<\/div>/.exec(html);
+    assert.ok(box, 'no figure box');
+    assert.match(
+      box[1],
+      /^<img class="mnist-nb-fallback" alt="[^"]+" style="max-width:100%" src="data:image\/png;base64,iVBORwECAw==">$/,
+    );
+    assert.match(html, /el\.innerHTML = ''; window\.Plotly\.newPlot/);
+    assert.doesNotMatch(interactiveHtml(balance, 'x3', false), /<img/);
+  });
 });

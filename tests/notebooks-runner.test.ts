@@ -447,6 +447,34 @@ describe('npm run notebooks', () => {
     },
   );
 
+  test(
+    'takeaway cells (only generated Markdown) are marked jupyter.source_hidden, others unmarked',
+    testTimeout,
+    async () => {
+      const ws = workspace('prose', ['prose.ipynb']);
+      const out = path.join(ws.dir, 'out');
+      const r = await runCli([path.join(ws.nb, 'prose.ipynb'), '--out-dir', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const code = readCells(path.join(out, 'prose.ipynb')).filter((c) => c.cell_type === 'code');
+      const hidden = code.map(
+        (c) =>
+          (c.metadata.jupyter as { source_hidden?: boolean } | undefined)?.source_hidden ?? false,
+      );
+      // Markdown only; Markdown and stdout; stdout (hidden by hand before: the runner owns the flag); no output.
+      assert.deepEqual(hidden, [true, false, false, false]);
+      assert.deepEqual(
+        code[2].metadata.jupyter,
+        { outputs_hidden: false },
+        'other jupyter metadata kept',
+      );
+      assert.equal(code[3].metadata.jupyter, undefined);
+      assert.match(
+        joined(code[0].outputs?.[0]?.data?.['text/markdown']),
+        /\*\*25 %\*\* of the digits/,
+      );
+    },
+  );
+
   test('a Python without nbclient gives an install hint and exit code 2', testTimeout, async () => {
     const ws = workspace('nopython', []);
     // -S hides Debian's dist-packages: a real Python that lacks the Jupyter modules.
@@ -458,11 +486,7 @@ describe('npm run notebooks', () => {
     );
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /Jupyter's \w+ is not installed for .*python-without-jupyter/);
-    assert.match(
-      r.stderr,
-      /apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client/,
-    );
-    assert.match(r.stderr, /pip install nbclient ipykernel jupyterlab/);
+    assert.match(r.stderr, /npm run python-env sets up the project's own Jupyter in \.venv\//);
     assert.doesNotMatch(r.stderr, /Traceback|\n\s+at /);
 
     const missing = await runCli([path.join(fixtures, 'display.ipynb')], {

@@ -3,21 +3,28 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { TestContext } from 'node:test';
+import { envProblem, pythonEnv } from '../scripts/python-env.js';
 
 export const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 
-/** Why Chromium and Jupyter Notebook (with nbclient and nbformat) cannot run here, or undefined. */
-export function missingJupyterTools(python: string): string | undefined {
+/**
+ * Why Chromium and the project's Jupyter (.venv/, or MNIST_NB_PYTHON with JupyterLab, Notebook 7 and
+ * nbclient) cannot run here, or undefined. The tests never build .venv/ themselves: .ci/run does.
+ */
+export function missingJupyterTools(): string | undefined {
   const missing: string[] = [];
   if (!fs.existsSync(browserPath))
     missing.push(`chromium (${browserPath}; apt-get install chromium, or set MNIST_NB_BROWSER)`);
-  const probe = spawnSync(python, ['-c', 'import notebook, nbclient, nbformat'], {
-    encoding: 'utf8',
-  });
-  if (probe.status !== 0) {
-    missing.push(
-      `Jupyter Notebook for ${python} (apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client; see environment.md)`,
-    );
+  const own = process.env.MNIST_NB_PYTHON;
+  if (own) {
+    const probe = spawnSync(own, ['-c', 'import jupyterlab, notebook, nbclient, nbformat'], {
+      encoding: 'utf8',
+    });
+    if (probe.status !== 0)
+      missing.push(`JupyterLab, Notebook 7 and nbclient for MNIST_NB_PYTHON=${own}`);
+  } else {
+    const problem = envProblem(pythonEnv());
+    if (problem) missing.push(`the Jupyter environment .venv/ ${problem} (npm run python-env)`);
   }
   return missing.length > 0 ? `missing: ${missing.join('; ')}` : undefined;
 }

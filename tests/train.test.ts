@@ -247,6 +247,44 @@ describe('trainModel', () => {
     model.dispose();
   });
 
+  it('a SIGINT stops training with a message where SIGINT is handled (a tslab kernel), and only there', async (t) => {
+    const { model, config } = createMlp();
+    const errors: string[] = [];
+    t.mock.method(console, 'error', (line: string) => errors.push(line));
+    // A listener like tslab's: the signal then no longer ends the process.
+    const kernelListener = () => undefined;
+    process.on('SIGINT', kernelListener);
+    try {
+      const result = await trainModel(
+        model,
+        config,
+        { train: head(data.train, 1024) },
+        {
+          epochs: 3,
+          batchSize: 32,
+          evaluate: false,
+          onBatch: (m) => {
+            if (m.epoch === 2 && m.batch === 1) process.kill(process.pid, 'SIGINT');
+          },
+        },
+      );
+      // The loop lets signals in every 16 batches: the stop comes at batch 16 of epoch 2 (32 per epoch).
+      assert.equal(result.stop?.reason, 'interrupted');
+      assert.deepEqual([result.stop?.epoch, result.stop?.batch], [2, 16]);
+      assert.equal(result.history.length, 1);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], /^Interrupted: training stops after the current batch/);
+    } finally {
+      process.off('SIGINT', kernelListener);
+    }
+    assert.deepEqual(
+      process.listeners('SIGINT'),
+      [],
+      'the training left its SIGINT listener behind',
+    );
+    model.dispose();
+  });
+
   it('validates epochs and batch size against the training set', async () => {
     const { model, config } = createMlp();
     await assert.rejects(

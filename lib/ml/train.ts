@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
+import { sigintWhileHandled } from '../core/interrupt.js';
 import { predict } from './evaluate.js';
 import { leanAdam, stockAdam, type Updater } from './adam.js';
 import { mlpGradients } from './backprop.js';
@@ -294,6 +295,14 @@ export async function runEpochs<B extends { readonly n: number }>(
   validateOptions(epochs, batchSize, train.count);
   const batches = Math.ceil(train.count / batchSize);
   const history: EpochMetrics[] = [];
+  // Without a signal of its own, a kernel interrupt (the notebook toolbar's stop button) stops the loop.
+  const interrupt = options.signal
+    ? undefined
+    : sigintWhileHandled(
+        'Interrupted: training stops after the current batch; the model keeps the weights it has ' +
+          'reached. The kernel stays usable: run the cell again to train afresh.',
+      );
+  const signal = options.signal ?? interrupt?.signal;
   let stop: TrainStop | null = null;
   let firstLoss: number | undefined;
   const isHealthy = (loss: number) =>
@@ -329,7 +338,7 @@ export async function runEpochs<B extends { readonly n: number }>(
         });
         // Let signal handlers, timers and notebook output run now and then; costs ~nothing.
         if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
-        if (options.signal?.aborted) {
+        if (signal?.aborted) {
           const message = `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`;
           stop = { reason: 'interrupted', epoch, batch: b + 1, message };
           break;
@@ -352,6 +361,7 @@ export async function runEpochs<B extends { readonly n: number }>(
       await options.onEpoch?.(metrics);
     }
   } finally {
+    interrupt?.dispose();
     trainer.dispose();
   }
   return { history, stop };

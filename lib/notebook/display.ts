@@ -136,8 +136,15 @@ export function reloadPlotly(): void {
  * Interactive HTML for one figure. The first figure of a kernel process inlines plotly.js (4.8 MB);
  * later ones reuse window.Plotly, which stays in the page because Notebook, JupyterLab and VS Code
  * render all outputs of a notebook in one page. A figure whose page lacks Plotly says how to fix it.
+ * `fallbackPng`, when given, is shown inside the figure's box until plotly draws there: where scripts
+ * do not run (an untrusted notebook: JupyterLab and Notebook 7 strip them, keep the image) it stays.
  */
-export function interactiveHtml(fig: Figure, id: string, withPlotly: boolean): string {
+export function interactiveHtml(
+  fig: Figure,
+  id: string,
+  withPlotly: boolean,
+  fallbackPng?: Uint8Array,
+): string {
   const w = fig.layout.width ?? 700;
   const h = fig.layout.height ?? 450;
   const missing =
@@ -147,18 +154,26 @@ export function interactiveHtml(fig: Figure, id: string, withPlotly: boolean): s
   const draw =
     `(function () {\n` +
     `  var id = ${scriptJson(id)};\n` +
-    `  function draw() { window.Plotly.newPlot(id, ${scriptJson(fig.data)}, ${scriptJson(fig.layout)}, {displaylogo: false}); }\n` +
+    `  function draw() { var el = document.getElementById(id); if (el) el.innerHTML = ''; window.Plotly.newPlot(id, ${scriptJson(fig.data)}, ${scriptJson(fig.layout)}, {displaylogo: false}); }\n` +
     `  if (window.Plotly) { draw(); return; }\n` +
     `  var tries = 0, timer = setInterval(function () {\n` +
     `    if (window.Plotly) { clearInterval(timer); draw(); }\n` +
-    `    else if (++tries > 50) { clearInterval(timer); var el = document.getElementById(id); if (el) { el.style.height = 'auto'; el.innerHTML = ${scriptJson(missing)}; } }\n` +
+    `    else if (++tries > 50) { clearInterval(timer); var el = document.getElementById(id); if (el) { el.style.height = 'auto'; el.insertAdjacentHTML('afterbegin', ${scriptJson(missing)}); } }\n` +
     `  }, 100);\n` +
     `})();`;
+  const fallback = fallbackPng
+    ? `<img class="mnist-nb-fallback" alt="${escapeAttribute(figureTitle(fig) ?? 'figure')}" ` +
+      `style="max-width:100%" src="data:image/png;base64,${Buffer.from(fallbackPng).toString('base64')}">`
+    : '';
   return (
-    `<div id="${id}" class="mnist-nb-figure" style="width:${w}px;height:${h}px;max-width:100%"></div>\n` +
+    `<div id="${id}" class="mnist-nb-figure" style="width:${w}px;min-height:${h}px;max-width:100%">${fallback}</div>\n` +
     (withPlotly ? `<script>${plotlySource()}</script>\n` : '') +
     `<script>${draw}</script>`
   );
+}
+
+function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 }
 
 function describe(fig: Figure): string {
@@ -220,6 +235,7 @@ export async function show(fig: Figure, nameOrOptions?: string | ShowOptions): P
       fig,
       `mnist-nb-fig-${randomBytes(6).toString('hex')}`,
       !plotlyInlined,
+      await tryPng(fig, 1),
     );
     emit(display, () => display.html(html), describe(fig) + note);
     plotlyInlined = true;
