@@ -48,6 +48,9 @@ export interface EngineResult {
   extrapolated?: boolean;
   testAccuracy?: number;
   profile?: Array<{ kernel: string; ms: number; calls: number }>;
+  /** `npm run bench -- --rounds N`: which round, and the load average when the row finished. */
+  round?: number;
+  load?: string;
   /** Threads the engine computes with: XNNPACK's pool on wasm (MNIST_ENGINE_THREADS), TensorFlow's natively. */
   threads?: number;
   /** wasm only: the same loop with TensorFlow.js's stock matMul gradient, timed on a slice. */

@@ -135,12 +135,12 @@ const BAD: Array<[string, string[], string | RegExp]> = [
   [
     'bench',
     ['--engines', 'foo'],
-    'error: --engines: unknown value "foo"; expected a comma-separated list of tensorflow, wasm, cpu',
+    'error: --engines: unknown value "foo"; expected a comma-separated list of tensorflow, wasm, cpu, pytorch',
   ],
   [
     'bench',
     ['--engines', 'wasm,wsam'],
-    'error: --engines: unknown value "wsam" (did you mean wasm?); expected a comma-separated list of tensorflow, wasm, cpu',
+    'error: --engines: unknown value "wsam" (did you mean wasm?); expected a comma-separated list of tensorflow, wasm, cpu, pytorch',
   ],
   [
     'bench',
@@ -153,6 +153,12 @@ const BAD: Array<[string, string[], string | RegExp]> = [
     'error: --model: unknown value "rnn" (did you mean cnn?); expected one of mlp, cnn',
   ],
   ['bench', ['--epochs', '-1'], 'error: --epochs: expected an integer from 1 to 1000, got "-1"'],
+  [
+    'engine',
+    ['nativ'],
+    'error: arguments: unknown argument "nativ" (did you mean native?); expected one action (status, native, gpu)',
+  ],
+  ['engine', ['--gpu'], 'error: --gpu: unknown option; expected one of --help'],
   ['notebooks', ['--quik'], 'error: --quik: unknown option; did you mean --quick? (see --help)'],
   [
     'notebooks',
@@ -235,7 +241,16 @@ const BAD: Array<[string, string[], string | RegExp]> = [
   ],
 ];
 
-const SCRIPTS = ['train', 'bench', 'notebooks', 'fetch-data', 'demo', 'jupyter', 'student-copies'];
+const SCRIPTS = [
+  'train',
+  'bench',
+  'engine',
+  'notebooks',
+  'fetch-data',
+  'demo',
+  'jupyter',
+  'student-copies',
+];
 
 describe('CLI convention', () => {
   it(

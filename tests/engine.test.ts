@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initEngine, parseEngineChoice, type PackageLoader } from '../lib/ml/engine.js';
 import { wantedWasmThreads } from '../lib/ml/wasm-threads.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
+import { missingNativeEngine } from './native-tools.js';
 
 /** Simulates a user machine: native packages present but failing, the rest loading for real. */
 function loaderWith(broken: Record<string, Error>): PackageLoader {
@@ -40,7 +41,7 @@ describe('initEngine', () => {
     assert.equal(report.attempts[1].reason, 'not installed');
     assert.match(
       report.summary,
-      /^wasm, \d+ threads? \(@tensorflow\/tfjs-backend-wasm\); skipped @tensorflow\/tfjs-node-gpu: failed to load: libcudart/,
+      /^wasm, \d+ threads? \(@tensorflow\/tfjs-backend-wasm\): the first engine that loads; skipped @tensorflow\/tfjs-node-gpu: failed to load: libcudart.*@tensorflow\/tfjs-node: not installed \(`npm run engine -- native` installs it\)$/,
     );
   });
 
@@ -82,10 +83,11 @@ describe('initEngine', () => {
     );
   });
 
-  it('on this machine, auto picks wasm (native engines cannot install offline)', async () => {
+  it('on this machine, auto picks the native engine when it is installed, else wasm', async () => {
     const report = await initEngine('auto');
-    assert.equal(report.engine, 'wasm');
-    assert.ok(report.attempts.slice(0, 2).every((a) => !a.ok));
+    assert.equal(report.engine, missingNativeEngine() ? 'wasm' : 'tensorflow', report.summary);
+    assert.equal(report.attempts.at(-1)?.ok, true);
+    await initEngine('wasm');
   });
 
   it('computes on the threads MNIST_ENGINE_THREADS asks for (else the cores), and says so', async () => {

@@ -59,7 +59,7 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
 const PLAIN_SCRIPT = `
 import * as tf from '@tensorflow/tfjs';
 import * as kit from './lib/index.js';
-const engine = await kit.initEngine();
+const engine = await kit.initEngine('wasm'); // native TensorFlow, when installed, has no worker threads
 const data = await kit.loadDataset({ dataset: 'mnist-quick' });
 const train = kit.headSplit(data.train, 1024);
 const { model, config } = kit.createMlp();
@@ -86,6 +86,8 @@ describe('every command exits on its own with the wasm engine on two threads', (
       '--epochs',
       '1',
       '--json',
+      '--engine',
+      'wasm',
     ]);
     const events = jsonLines(stdout);
     const start = events.find((e) => e.event === 'start');

@@ -1,5 +1,6 @@
 // Picks the TensorFlow.js engine to run on (native TensorFlow → WebAssembly → plain JS) and says why.
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, KitError } from '../core/errors.js';
 import { ensureConvGradient } from './conv-gradient.js';
@@ -28,7 +29,7 @@ export interface EngineReport {
   readonly threads?: number;
   /** Every rung tried, best first, with the reason the better ones were skipped. */
   readonly attempts: readonly EngineAttempt[];
-  /** One line for people: "wasm, 2 threads (@tensorflow/tfjs-backend-wasm); skipped …". */
+  /** One line for people: what runs and why, e.g. "wasm, 2 threads (@tensorflow/tfjs-backend-wasm): the first engine that loads; skipped …". */
   readonly summary: string;
 }
 
@@ -40,9 +41,10 @@ const defaultLoader: PackageLoader = (name) => requireFromHere(name);
 
 // The ladder, best first. Both native packages register the same 'tensorflow' backend: the GPU
 // build is tried first; the CPU build is the fallback when CUDA libraries are absent.
+const NATIVE_CPU = '@tensorflow/tfjs-node';
 const LADDER: ReadonlyArray<{ engine: EngineName; packageName: string }> = [
   { engine: 'tensorflow', packageName: '@tensorflow/tfjs-node-gpu' },
-  { engine: 'tensorflow', packageName: '@tensorflow/tfjs-node' },
+  { engine: 'tensorflow', packageName: NATIVE_CPU },
   { engine: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm' },
   { engine: 'cpu', packageName: '@tensorflow/tfjs-backend-cpu' },
 ];
@@ -66,6 +68,42 @@ function describeFailure(error: unknown): string {
   return `failed to load: ${String(err?.message ?? error).split('\n')[0]}`;
 }
 
+/**
+ * Native TensorFlow reads its settings from the environment when its library loads: the threads of
+ * its intra-op pool (MNIST_ENGINE_THREADS, as on wasm, unless TF_NUM_INTRAOP_THREADS is set) and the
+ * log level (warnings and errors only; its start-up notes would land in every notebook's output).
+ */
+function prepareNativeEnvironment(): void {
+  const threads = process.env.MNIST_ENGINE_THREADS?.trim();
+  if (threads && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(wantedWasmThreads());
+  }
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+}
+
+/** The native rung: TensorFlow's version and CPU/GPU device, for the engine line. */
+async function startNative(packageName: string): Promise<EngineAttempt> {
+  if (!(await tf.setBackend('tensorflow'))) {
+    return {
+      engine: 'tensorflow',
+      packageName,
+      ok: false,
+      reason: "the 'tensorflow' backend failed to initialise",
+    };
+  }
+  // Not in tfjs-core's Backend type: the binding tfjs-node's backend carries (TF_Version, since 1.x).
+  const binding = (tf.backend() as unknown as { binding?: { TF_Version?: string } }).binding;
+  const device = packageName.endsWith('-gpu') ? 'GPU' : 'CPU';
+  const threads = Number(process.env.TF_NUM_INTRAOP_THREADS) || os.availableParallelism();
+  return {
+    engine: 'tensorflow',
+    packageName,
+    ok: true,
+    reason: `TensorFlow ${binding?.TF_Version ?? '(version unknown)'}, ${device}`,
+    threads,
+  };
+}
+
 async function tryRung(
   rung: { engine: EngineName; packageName: string },
   load: PackageLoader,
@@ -73,6 +111,7 @@ async function tryRung(
   const { engine, packageName } = rung;
   // A malformed MNIST_ENGINE_THREADS is the user's error to fix, not a reason to fall back to cpu.
   const threads = engine === 'wasm' ? wantedWasmThreads() : undefined;
+  if (engine === 'tensorflow') prepareNativeEnvironment();
   try {
     await load(packageName);
     // A package that loads but registers nothing (e.g. a stand-in under the same name) is no engine.
@@ -85,6 +124,7 @@ async function tryRung(
       };
     }
     if (engine === 'wasm' && threads !== undefined && threads > 1) return await startWasm(threads);
+    if (engine === 'tensorflow') return await startNative(packageName);
     if (!(await tf.setBackend(engine))) {
       return {
         engine,
@@ -134,10 +174,14 @@ function summarise(chosen: EngineAttempt, attempts: readonly EngineAttempt[]): s
     chosen.threads === undefined
       ? ''
       : `, ${chosen.threads} thread${chosen.threads === 1 ? '' : 's'}`;
-  const note = chosen.reason === 'loaded' ? '' : `; ${chosen.reason}`;
+  const note = chosen.reason === 'loaded' ? '' : `, ${chosen.reason}`;
+  const why = chosen.engine === 'tensorflow' ? 'native TensorFlow' : 'the first engine that loads';
+  const hint = attempts.some((a) => a.packageName === NATIVE_CPU && a.reason === 'not installed')
+    ? ' (`npm run engine -- native` installs it)'
+    : '';
   return (
-    `${chosen.engine}${threads} (${chosen.packageName}${note})` +
-    (skipped.length ? `; skipped ${skipped.join('; ')}` : '')
+    `${chosen.engine}${threads} (${chosen.packageName}${note}): ${why}` +
+    (skipped.length ? `; skipped ${skipped.join('; ')}${hint}` : '')
   );
 }
 

@@ -427,13 +427,14 @@ export async function trainModel(
 }
 
 /**
- * The written-out backward pass on wasm, where it is the fastest (docs/performance.md); TensorFlow.js's
- * tape elsewhere: native TensorFlow runs its own fused gradient kernels, and on the plain-JS cpu engine
- * the two take the same time. An explicit dense op always gets the tape.
+ * The written-out backward pass on wasm and native TensorFlow, where it is the fastest
+ * (docs/performance.md: on native, each kernel costs a call through the binding, and the written-out
+ * pass and lean Adam run fewer of them than the tape and tf.train.adam); TensorFlow.js's tape on the
+ * plain-JS cpu engine, where the two take the same time. An explicit dense op always gets the tape.
  */
 function gradientsFor(backend: string, dense?: DenseOp): Learner['gradients'] {
   if (dense) return dense;
-  return backend === 'wasm' ? 'backprop' : denseOpFor(backend);
+  return backend === 'wasm' || backend === 'tensorflow' ? 'backprop' : denseOpFor(backend);
 }
 
 const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
