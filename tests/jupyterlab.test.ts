@@ -192,8 +192,12 @@ async function interruptTraining(page: Page): Promise<void> {
   );
   const last = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell >> nth=-1';
   const output = page.locator(`${last} >> .jp-OutputArea`);
-  for (const epoch of ['epoch   1/200', 'epoch   2/200'])
-    await output.getByText(epoch).waitFor({ timeout: 300_000 });
+  try {
+    for (const epoch of [/epoch +1\/200/, /epoch +2\/200/])
+      await output.getByText(epoch).waitFor({ timeout: 300_000 });
+  } finally {
+    await shoot(page, path.join(shots, 'lab-03-training.png'), last);
+  }
   await shoot(page, path.join(shots, 'lab-03-progress.png'), last);
   await page.click(
     '.jp-NotebookPanel:not(.lm-mod-hidden) [data-command="notebook:interrupt-kernel"]',

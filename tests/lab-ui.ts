@@ -232,7 +232,7 @@ export async function addAndRunCell(page: Page, code: string): Promise<void> {
   await page.keyboard.press('b'); // command mode: insert a cell below
   await page.keyboard.press('Enter'); // edit it
   await page.keyboard.insertText(code);
-  await page.keyboard.press('Shift+Enter');
+  await page.keyboard.press('Control+Enter'); // run it and stay: it remains the last cell
 }
 
 export async function shoot(page: Page, file: string, selector?: string): Promise<void> {
