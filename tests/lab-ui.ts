@@ -81,12 +81,18 @@ export async function openNotebook(page: Page, server: Server, ui: Ui, file: str
   const reset = ui === 'lab' ? 'reset&' : '';
   await page.goto(`${server.base}/${route}/${file}?${reset}token=${server.token}`);
   await page.waitForSelector('.jp-NotebookPanel .jp-Cell', { timeout: 120_000 });
-  await page.waitForFunction(
-    `document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-KernelName jp-button, ` +
-      `.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar-kernelName')?.getAttribute('aria-label') === 'TypeScript'`,
-    null,
-    { timeout: 120_000 },
-  );
+  // Lab labels the kernel button; Notebook 7 shows the name as the button's text.
+  try {
+    await page.waitForFunction(
+      `[...document.querySelectorAll('.jp-KernelName, .jp-KernelName jp-button, .jp-Toolbar-kernelName')]` +
+        `.some((e) => e.getAttribute('aria-label') === 'TypeScript' || e.textContent?.trim() === 'TypeScript')`,
+      null,
+      { timeout: 120_000 },
+    );
+  } catch (e) {
+    await page.screenshot({ path: `test-output/jupyterlab/${ui}-kernel-name-timeout.png` });
+    throw e;
+  }
   await waitIdle(page);
   // Lab's "get notified about Jupyter news?" toast covers the lower right corner of screenshots.
   const no = page.locator('.jp-toast-button:has-text("No")');
