@@ -13,7 +13,7 @@ export interface Interrupt {
  * keep ending it.
  */
 export function sigintWhileHandled(message: string): Interrupt | undefined {
-  if (process.listenerCount('SIGINT') === 0 && !inTslabKernel()) return undefined;
+  if (process.listenerCount('SIGINT') === 0) return undefined;
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) return;
@@ -23,14 +23,4 @@ export function sigintWhileHandled(message: string): Interrupt | undefined {
   };
   process.on('SIGINT', onSigint);
   return { signal: controller.signal, dispose: () => process.off('SIGINT', onSigint) };
-}
-
-/**
- * A tslab kernel process (`node …/tslab kernel --config-path …`). Checked by its command line because
- * its own SIGINT listener is not always visible from here: a kernel measured with the native engine
- * loaded reported no SIGINT listener at all, and the kit's interrupt then never armed.
- */
-function inTslabKernel(): boolean {
-  const [, script = '', command] = process.argv;
-  return /tslab/.test(script) && command === 'kernel';
 }
