@@ -211,7 +211,7 @@ const BAD: Array<[string, string[], string | RegExp]> = [
   [
     'jupyter',
     ['--browser'],
-    'error: --browser: unknown option; expected one of --lab, --notebook, --port, --no-browser, --quick, --notebook-dir, --help',
+    'error: --browser: unknown option; expected one of --lab, --notebook, --yes, --port, --no-browser, --quick, --notebook-dir, --help',
   ],
   // A DIR under tmp that is never created: each of these must stop before writing anything.
   [
