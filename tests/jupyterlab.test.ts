@@ -232,12 +232,13 @@ async function interruptTraining(page: Page): Promise<string> {
   return text;
 }
 
-// Open (issue 21): a toolbar interrupt ends the cell (tslab's "Interrupted asynchronously") and the
-// kernel stays usable, but the kit's training went on in the background without its message: inside
-// the kernel the kit saw no SIGINT listener, so it did not arm its own. Arming it anyway (tried) left
-// the cell busy past 120 s. Until that is understood, the stop and the message are a TODO.
+// Open (issue 21): a toolbar interrupt either ends the cell (tslab's "Interrupted asynchronously")
+// while the kit's training goes on in the background without its message, or, in one CI rehearsal,
+// killed the kernel ("appears to have died"): inside the kernel the kit saw no SIGINT listener, so it
+// did not arm its own, and at times tslab's was gone too. Arming the kit's anyway (tried) left the
+// cell busy past 120 s. Until that is understood, the whole interrupt check is a TODO.
 const INTERRUPT_MESSAGE_OPEN =
-  "interrupting a training cell: the kit's message and the stop are not yet seen in Lab (issue 21)";
+  'the interrupt does not yet stop the training in a tslab kernel, and has killed it (issue 21)';
 
 /** Reopens the saved notebook signed (trusted) and with a broken signature (untrusted). */
 async function reopenSaved(
@@ -328,16 +329,17 @@ test(
           await reopenSaved(t, page, server, served, nb, live);
         }
         if (nb === '03-train.ipynb') {
-          const text = await interruptTraining(page);
           await t.test(
-            'the interrupted cell says what happened',
+            'interrupting a training cell stops it, says so, and keeps the kernel',
             { todo: INTERRUPT_MESSAGE_OPEN },
-            () => {
+            async () => {
+              const text = await interruptTraining(page);
               assert.match(text, /Interrupted: training stops after the current batch/);
               const after = text.slice(text.indexOf('Interrupted'));
               assert.doesNotMatch(after, /epoch +\d+\/200/, 'training went on after the interrupt');
             },
           );
+          await page.keyboard.press('Escape'); // a "kernel died" dialog, if the interrupt killed it
         }
         await shutDownKernels(server);
       }
