@@ -8,6 +8,7 @@ import type { EngineName } from '../lib/ml/engine.js';
 import { formatPercent } from '../lib/core/format.js';
 import { median } from '../lib/core/stats.js';
 import type { BenchModel, EngineResult } from './bench-child.js';
+import { setting } from '../lib/core/settings.js';
 
 /** The TensorFlow.js engines, each timed in a child process of this script. */
 const ENGINES = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -131,10 +132,9 @@ function engineRow(
 }
 
 /** The PyTorch reference: the same network on the same IDX files, in scripts/bench-torch.py. */
-function torchRow(model: BenchModel, epochs: number): EngineResult {
-  const python = process.env.MNIST_BENCH_PYTHON || '/usr/bin/python3';
-  const threads = process.env.MNIST_BENCH_TORCH_THREADS || '1';
-  const blas = process.env.MNIST_BENCH_BLAS_DIR;
+function torchRow(model: BenchModel, epochs: number, threads: string): EngineResult {
+  const python = setting('MNIST_BENCH_PYTHON') ?? '/usr/bin/python3';
+  const blas = setting('MNIST_BENCH_BLAS_DIR');
   const env = {
     ...process.env,
     TORCH_THREADS: threads,
@@ -220,6 +220,8 @@ async function main(): Promise<number> {
   );
   const engines = (values.engines ?? ROWS.join(',')).split(',').map((e) => e.trim());
   const rounds = intOption('--rounds', values.rounds ?? '1', 1, 20);
+  // Read before any timing, so that a bad value stops the bench at once.
+  const torchThreads = String(setting('MNIST_BENCH_TORCH_THREADS') ?? 1);
   if (values.child) {
     const { child } = await import('./bench-child.js');
     process.stdout.write(
@@ -252,7 +254,7 @@ async function main(): Promise<number> {
     for (const engine of engines) {
       const result =
         engine === 'pytorch'
-          ? torchRow(model, epochs)
+          ? torchRow(model, epochs, torchThreads)
           : engineRow(engine, model, epochs, batchSize, cpuBatches, values.profile === true);
       results.push({ ...result, round, load: loadAverage() });
       if (!values.json) process.stdout.write(format(result) + '\n');

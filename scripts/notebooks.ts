@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
 import { ConfigError, KitError } from '../lib/core/errors.js';
+import { setting } from '../lib/core/settings.js';
 import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from './jupyter-env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
 import {
@@ -381,7 +382,7 @@ async function main(argv: string[]): Promise<number> {
   if (threads !== undefined) env.MNIST_ENGINE_THREADS = threads;
   if (parallel > 1)
     line(
-      `running up to ${parallel} notebooks at once, MNIST_ENGINE_THREADS=${env.MNIST_ENGINE_THREADS ?? '(unset)'} each`,
+      `running up to ${parallel} notebooks at once, MNIST_ENGINE_THREADS=${threads ?? setting('MNIST_ENGINE_THREADS', env) ?? '(unset)'} each`,
     );
 
   const controller = new AbortController();

@@ -19,10 +19,10 @@ import { preprocessDrawing, type GrayImage } from '../lib/data/preprocess.js';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
 import { trainModel } from '../lib/ml/train.js';
 import { quickMnist, useWasm } from './helpers.js';
+import { browserPath } from './system-tools.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'test-output');
-const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 
 /** Debian's chromium with a fresh profile folder (playwright passes it as --user-data-dir). */
 function launch(

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
+import { setting } from '../lib/core/settings.js';
 import { jupyterEnv, resolveSetup } from '../scripts/jupyter-env.js';
 import {
   addAndRunCell,
@@ -46,7 +47,7 @@ function listedNotebooks(): string[] {
     fs.readFileSync(path.join(root, 'notebooks', 'dependencies.json'), 'utf8'),
   ) as { notebooks: Record<string, unknown> };
   // MNIST_NB_LAB_ONLY=02,03: a subset while working on the test (CI runs them all).
-  const only = (process.env.MNIST_NB_LAB_ONLY ?? '').split(',').filter(Boolean);
+  const only = setting('MNIST_NB_LAB_ONLY');
   return Object.keys(deps.notebooks)
     .filter((n) => !n.includes('/'))
     .filter((n) => only.length === 0 || only.some((o) => n.startsWith(o)))

@@ -16,6 +16,7 @@ import {
   rendererStats,
 } from '../lib/viz/render.js';
 import { decodePng, distinctColours, firstDigits, pngHeader } from './figures-fixtures.js';
+import { withEnv } from './with-env.js';
 
 const OUT = resolve('test-output');
 const CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -111,18 +112,13 @@ describe('renderPng', { skip }, () => {
   test('bad sizes and a missing MNIST_NB_BROWSER give a RenderError naming the value', async () => {
     await assert.rejects(renderPng(learningCurves, { width: 0 }), RenderError);
     await closeRenderer();
-    const saved = process.env.MNIST_NB_BROWSER;
-    process.env.MNIST_NB_BROWSER = '/nonexistent/chromium';
-    try {
-      await assert.rejects(renderPng(learningCurves), (err: Error) => {
+    await withEnv({ MNIST_NB_BROWSER: '/nonexistent/chromium' }, () =>
+      assert.rejects(renderPng(learningCurves), (err: Error) => {
         assert.ok(err instanceof RenderError);
         assert.match(err.message, /MNIST_NB_BROWSER is \/nonexistent\/chromium/);
         return true;
-      });
-    } finally {
-      if (saved === undefined) delete process.env.MNIST_NB_BROWSER;
-      else process.env.MNIST_NB_BROWSER = saved;
-    }
+      }),
+    );
   });
 });
 

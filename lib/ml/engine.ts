@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError, KitError } from '../core/errors.js';
+import { setting } from '../core/settings.js';
 import { ensureConvGradient } from './conv-gradient.js';
 import { registerThreadedWasm, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
 
@@ -74,9 +75,9 @@ function describeFailure(error: unknown): string {
  * log level (warnings and errors only; its start-up notes would land in every notebook's output).
  */
 function prepareNativeEnvironment(): void {
-  const threads = process.env.MNIST_ENGINE_THREADS?.trim();
-  if (threads && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
-    process.env.TF_NUM_INTRAOP_THREADS = String(wantedWasmThreads());
+  const threads = setting('MNIST_ENGINE_THREADS');
+  if (threads !== undefined && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(threads);
   }
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }

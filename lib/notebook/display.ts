@@ -13,7 +13,7 @@ import {
   scriptJson,
   setRendererIdleClose,
 } from '../viz/render.js';
-import { envFlag } from '../core/env.js';
+import { setting } from '../core/settings.js';
 import {
   dataFrameToHtml,
   dataFrameToText,
@@ -59,18 +59,16 @@ export function inNotebook(): boolean {
 }
 
 export function staticMode(): boolean {
-  return envFlag(process.env.MNIST_NB_STATIC);
+  return setting('MNIST_NB_STATIC');
 }
 
 function figuresDir(): string | undefined {
-  const dir = process.env.MNIST_NB_FIGURES_DIR;
-  return dir && dir.trim() !== '' ? dir : undefined;
+  return setting('MNIST_NB_FIGURES_DIR');
 }
 
 /** MNIST_NB_FIGURES_PLOTLY: a shared plotly.js the HTML figure files load (the runner sets ../plotly.min.js). */
 function figuresPlotly(): string | undefined {
-  const src = process.env.MNIST_NB_FIGURES_PLOTLY;
-  return src && src.trim() !== '' ? src : undefined;
+  return setting('MNIST_NB_FIGURES_PLOTLY');
 }
 
 let warnedNoPng = false;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { RenderError } from '../core/errors.js';
+import { setting } from '../core/settings.js';
 import type { Figure } from './charts.js';
 import { escapeHtml } from '../core/html.js';
 
@@ -88,7 +89,7 @@ export function rendererStats(): RendererStats {
  * Throws RenderError when none exists.
  */
 export async function browserPath(): Promise<string> {
-  const fromEnv = process.env.MNIST_NB_BROWSER;
+  const fromEnv = setting('MNIST_NB_BROWSER');
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
       throw new RenderError(

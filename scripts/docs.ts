@@ -1,0 +1,42 @@
+// `npm run docs`: writes the documentation generated from code, docs/settings.md from the settings registry.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseCli, runMain } from '../lib/cli/options.js';
+import { projectRoot } from '../lib/core/paths.js';
+import { settingsMarkdown } from '../lib/core/settings.js';
+
+const USAGE = `Usage: npm run docs
+
+Writes docs/settings.md, the table of the MNIST_* environment variables, from lib/core/settings.ts.
+tests/settings.test.ts fails while the committed file differs from what this writes.
+
+  -h, --help  this help`;
+
+const OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** The generated files, relative to the project root, and their contents. */
+const GENERATED: Readonly<Record<string, () => string>> = {
+  'docs/settings.md': settingsMarkdown,
+};
+
+/** Writes to a temporary name, then renames: a failed run leaves the last good file. */
+function writeAtomic(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, text);
+  fs.renameSync(temporary, file);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseCli(process.argv.slice(2), OPTIONS);
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  for (const [file, generate] of Object.entries(GENERATED)) {
+    writeAtomic(path.join(projectRoot(), file), generate());
+    process.stderr.write(`wrote ${file}\n`);
+  }
+  return 0;
+}
+
+runMain(main);
