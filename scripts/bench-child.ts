@@ -3,7 +3,8 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine, type EngineName, type EngineReport } from '../lib/ml/engine.js';
+import type { EngineName } from '../lib/core/choices.js';
+import { initEngine, type EngineReport } from '../lib/ml/engine.js';
 import { createCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp } from '../lib/ml/model.js';
 import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';

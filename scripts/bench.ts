@@ -4,23 +4,19 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import type { EngineName } from '../lib/ml/engine.js';
+import { ENGINE_NAMES, MODEL_KINDS, type EngineName } from '../lib/core/choices.js';
 import { formatPercent } from '../lib/core/format.js';
 import { median } from '../lib/core/stats.js';
 import type { BenchModel, EngineResult } from './bench-child.js';
 import { setting } from '../lib/core/settings.js';
 
-/** The TensorFlow.js engines, each timed in a child process of this script. */
-const ENGINES = ['tensorflow', 'wasm', 'cpu'] as const;
-/** What --engines accepts: the engines, and the PyTorch reference (scripts/bench-torch.py). */
-const ROWS = [...ENGINES, 'pytorch'] as const;
-
-const MODELS = ['mlp', 'cnn'] as const;
+/** What --engines accepts: the engines (each timed in a child process), and the PyTorch reference. */
+const ROWS = [...ENGINE_NAMES, 'pytorch'] as const;
 
 const require = createRequire(import.meta.url);
 
 const OPTIONS = {
-  model: { type: 'string', choices: MODELS },
+  model: { type: 'string', choices: MODEL_KINDS },
   epochs: { type: 'string', expects: 'an integer from 1 to 1000' },
   'batch-size': { type: 'string', expects: 'an integer from 1 to 60000' },
   engines: { type: 'string', choices: ROWS, list: true },
@@ -28,7 +24,7 @@ const OPTIONS = {
   'cpu-batches': { type: 'string', expects: 'an integer from 1 to 10000' },
   profile: { type: 'boolean' },
   json: { type: 'boolean' },
-  child: { type: 'string', choices: ENGINES },
+  child: { type: 'string', choices: ENGINE_NAMES },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,5 +1,6 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
 import { parseCli, runMain } from '../lib/cli/options.js';
+import { FETCHABLE_DATASETS, type FetchableDataset } from '../lib/core/choices.js';
 
 const USAGE = `Usage: npm run fetch-data -- fashion-mnist|mnist [--dir DIR] [--base-url https://...]
 
@@ -8,9 +9,6 @@ Downloads the four IDX files of a dataset (resumable, checksummed, honours HTTPS
   --dir DIR          where to put them (default data/<dataset>/)
   --base-url URL     another mirror of the same files
   -h, --help         this help`;
-
-/** Names in lib/data/fetch.ts SOURCES (tests/cli-convention.test.ts checks); listed here so --help loads nothing. */
-const DATASETS = ['fashion-mnist', 'mnist'] as const;
 
 const OPTIONS = {
   dir: { type: 'string', expects: 'a folder' },
@@ -22,8 +20,8 @@ async function main(): Promise<number> {
   const { values, positionals } = parseCli(process.argv.slice(2), OPTIONS, {
     min: 1,
     max: 1,
-    describe: `one dataset name (${DATASETS.join(' or ')})`,
-    choices: DATASETS,
+    describe: `one dataset name (${FETCHABLE_DATASETS.join(' or ')})`,
+    choices: FETCHABLE_DATASETS,
   });
   if (values.help) {
     console.log(USAGE);
@@ -31,7 +29,7 @@ async function main(): Promise<number> {
   }
   const { fetchDataset } = await import('../lib/data/fetch.js');
   const { defaultDataDir } = await import('../lib/data/datasets.js');
-  const name = positionals[0] as (typeof DATASETS)[number];
+  const name = positionals[0] as FetchableDataset;
   const dir = values.dir ?? defaultDataDir(name);
   const results = await fetchDataset(name, { dir, baseUrl: values['base-url'] });
   const bytes = results.reduce((sum, r) => sum + r.bytes, 0);

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../lib/data/types.js';
 import { mlpGradients } from '../lib/ml/backprop.js';
 import { forwardLogits, l2Penalty, standardDense } from '../lib/ml/forward.js';
-import { createMlp, denseVariables, type Activation, type MlpConfig } from '../lib/ml/model.js';
+import type { Activation } from '../lib/core/choices.js';
+import { createMlp, denseVariables, type MlpConfig } from '../lib/ml/model.js';
 import { createRng, fillDropoutMask } from '../lib/core/random.js';
 import { quickMnist, useWasm } from './helpers.js';
 

@@ -1,21 +1,22 @@
 // `npm run train`'s option table and help, kept free of TensorFlow.js so --help and typos answer at once.
+import {
+  ACTIVATIONS,
+  DATASET_NAMES,
+  ENGINE_CHOICES,
+  MODEL_KINDS,
+  type ModelKind,
+} from '../core/choices.js';
 import { ConfigError } from '../core/errors.js';
 import type { OptionTable } from './options.js';
 
-/** Must equal lib/ml/model.ts ACTIVATIONS (tests/cli-convention.test.ts checks); listed here so help loads no TensorFlow.js. */
-export const ACTIVATION_NAMES = ['relu', 'sigmoid', 'tanh', 'elu', 'linear'] as const;
-
-/** The architectures `--model` builds: the MLP (lib/ml/model.ts) or the CNN (lib/ml/cnn.ts). */
-export const MODEL_KINDS = ['mlp', 'cnn'] as const;
-
 export const TRAIN_OPTIONS = {
-  dataset: { type: 'string', expects: 'one of mnist, mnist-quick, fashion-mnist, idx-dir' },
+  dataset: { type: 'string', expects: `one of ${DATASET_NAMES.join(', ')}` },
   'data-dir': { type: 'string', expects: 'a folder with the four IDX files' },
   epochs: { type: 'string', expects: 'an integer from 1 to 10000' },
   'batch-size': { type: 'string', expects: 'an integer from 1 to the training set size' },
   'learning-rate': { type: 'string', expects: 'a number > 0' },
   hidden: { type: 'string', expects: 'comma-separated layer sizes (e.g. 256,128) or "none"' },
-  activation: { type: 'string', expects: `one of ${ACTIVATION_NAMES.join(', ')}` },
+  activation: { type: 'string', expects: `one of ${ACTIVATIONS.join(', ')}` },
   dropout: { type: 'string', expects: 'a number in [0, 1)' },
   l2: { type: 'string', expects: 'a number ≥ 0' },
   model: { type: 'string', choices: MODEL_KINDS },
@@ -25,7 +26,7 @@ export const TRAIN_OPTIONS = {
   seed: { type: 'string', expects: 'an integer' },
   'limit-train': { type: 'string', expects: 'a positive integer' },
   'validation-size': { type: 'string', expects: 'an integer ≥ 0' },
-  engine: { type: 'string', expects: 'one of auto, tensorflow, wasm, cpu' },
+  engine: { type: 'string', expects: `one of ${ENGINE_CHOICES.join(', ')}` },
   save: { type: 'string', expects: 'a model name' },
   json: { type: 'boolean' },
   verbose: { type: 'boolean' },
@@ -33,7 +34,7 @@ export const TRAIN_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** Options that shape one architecture only; given with the other `--model`, they are an error, not ignored. */
-const ONLY_FOR: Readonly<Record<string, (typeof MODEL_KINDS)[number]>> = {
+const ONLY_FOR: Readonly<Record<string, ModelKind>> = {
   hidden: 'mlp',
   activation: 'mlp',
   l2: 'mlp',
@@ -48,8 +49,8 @@ const ONLY_FOR: Readonly<Record<string, (typeof MODEL_KINDS)[number]>> = {
  */
 export function trainModelKind(
   values: Readonly<Record<string, string | boolean | undefined>>,
-): (typeof MODEL_KINDS)[number] {
-  const kind = (values.model as (typeof MODEL_KINDS)[number] | undefined) ?? 'mlp';
+): ModelKind {
+  const kind = (values.model as ModelKind | undefined) ?? 'mlp';
   for (const [option, only] of Object.entries(ONLY_FOR)) {
     if (values[option] === undefined || only === kind) continue;
     throw new ConfigError(
@@ -87,7 +88,7 @@ IDX dataset) and reports accuracy per epoch.
 
 MLP only (--model mlp):
   --hidden LIST          hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer
-  --activation NAME      ${ACTIVATION_NAMES.join(', ')} (default relu)
+  --activation NAME      ${ACTIVATIONS.join(', ')} (default relu)
   --l2 X                 ≥ 0 (default 0.0001)
 
 CNN only (--model cnn):

@@ -1,6 +1,7 @@
 // The MLP's forward pass on its raw weights, with dense-layer gradients shaped for the engine in use.
 import * as tf from '@tensorflow/tfjs';
-import type { Activation, MlpConfig } from './model.js';
+import type { Activation } from '../core/choices.js';
+import type { MlpConfig } from './model.js';
 
 /** y = activation(x·W + b). `needsInputGrad` is false for the first layer: nobody needs ∂loss/∂pixels. */
 export type DenseOp = (

@@ -1,9 +1,8 @@
 // The model of record (784 → 256 ReLU → dropout → 128 ReLU → dropout → 10 softmax) and its variants.
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATIONS, type Activation } from '../core/choices.js';
 import { ConfigError } from '../core/errors.js';
 
-export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'elu', 'linear'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
 export const INITIALIZERS = ['glorotUniform', 'heNormal', 'zeros', 'randomNormal'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
 
