@@ -1,18 +1,25 @@
 // `npm run docs`: writes the documentation generated from code, docs/settings.md from the settings registry.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCli, runMain } from '../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../lib/cli/options.js';
 import { projectRoot } from '../lib/core/paths.js';
 import { settingsMarkdown } from '../lib/core/settings.js';
 
-const USAGE = `Usage: npm run docs
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
 
-Writes docs/settings.md, the table of the MNIST_* environment variables, from lib/core/settings.ts.
-tests/settings.test.ts fails while the committed file differs from what this writes.
-
-  -h, --help  this help`;
-
-const OPTIONS = { help: { type: 'boolean', short: 'h' } } as const;
+const USAGE = usage(
+  {
+    synopsis: ['npm run docs'],
+    about: [
+      `Writes docs/settings.md, the table of the MNIST_* environment variables, from
+      lib/core/settings.ts. tests/settings.test.ts fails while the committed file differs from what
+      this writes.`,
+    ],
+  },
+  OPTIONS,
+);
 
 /** The generated files, relative to the project root, and their contents. */
 const GENERATED: Readonly<Record<string, () => string>> = {
@@ -29,7 +36,7 @@ function writeAtomic(file: string, text: string): void {
 async function main(): Promise<number> {
   const { values } = parseCli(process.argv.slice(2), OPTIONS);
   if (values.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   for (const [file, generate] of Object.entries(GENERATED)) {

@@ -1,20 +1,34 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
-import { parseCli, runMain } from '../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../lib/cli/options.js';
 import { FETCHABLE_DATASETS, type FetchableDataset } from '../lib/core/choices.js';
 
-const USAGE = `Usage: npm run fetch-data -- fashion-mnist|mnist [--dir DIR] [--base-url https://...]
-
-Downloads the four IDX files of a dataset (resumable, checksummed, honours HTTPS_PROXY/NO_PROXY).
-
-  --dir DIR          where to put them (default data/<dataset>/)
-  --base-url URL     another mirror of the same files
-  -h, --help         this help`;
-
 const OPTIONS = {
-  dir: { type: 'string', expects: 'a folder' },
-  'base-url': { type: 'string', expects: 'an https:// URL' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  dir: {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe: 'where to put them (default data/<dataset>/)',
+  },
+  'base-url': {
+    type: 'string',
+    expects: 'an https:// URL',
+    value: 'URL',
+    describe: 'another mirror of the same files',
+  },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: [
+      `npm run fetch-data -- ${FETCHABLE_DATASETS.join('|')} [--dir DIR] [--base-url URL]`,
+    ],
+    about: [
+      'Downloads the four IDX files of a dataset (resumable, checksummed, honours HTTPS_PROXY/NO_PROXY).',
+    ],
+  },
+  OPTIONS,
+);
 
 async function main(): Promise<number> {
   const { values, positionals } = parseCli(process.argv.slice(2), OPTIONS, {
@@ -24,7 +38,7 @@ async function main(): Promise<number> {
     choices: FETCHABLE_DATASETS,
   });
   if (values.help) {
-    console.log(USAGE);
+    process.stdout.write(USAGE);
     return 0;
   }
   const { fetchDataset } = await import('../lib/data/fetch.js');

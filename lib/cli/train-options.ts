@@ -7,31 +7,132 @@ import {
   type ModelKind,
 } from '../core/choices.js';
 import { ConfigError } from '../core/errors.js';
-import type { OptionTable } from './options.js';
+import { usage, type DescribedOptionTable } from './options.js';
+
+const MLP = 'MLP only (--model mlp)';
+const CNN = 'CNN only (--model cnn)';
 
 export const TRAIN_OPTIONS = {
-  dataset: { type: 'string', expects: `one of ${DATASET_NAMES.join(', ')}` },
-  'data-dir': { type: 'string', expects: 'a folder with the four IDX files' },
-  epochs: { type: 'string', expects: 'an integer from 1 to 10000' },
-  'batch-size': { type: 'string', expects: 'an integer from 1 to the training set size' },
-  'learning-rate': { type: 'string', expects: 'a number > 0' },
-  hidden: { type: 'string', expects: 'comma-separated layer sizes (e.g. 256,128) or "none"' },
-  activation: { type: 'string', expects: `one of ${ACTIVATIONS.join(', ')}` },
-  dropout: { type: 'string', expects: 'a number in [0, 1)' },
-  l2: { type: 'string', expects: 'a number ≥ 0' },
-  model: { type: 'string', choices: MODEL_KINDS },
-  filters: { type: 'string', expects: 'comma-separated filter counts (e.g. 16,32)' },
-  'kernel-size': { type: 'string', expects: 'an integer from 1 to 28' },
-  'dense-units': { type: 'string', expects: 'an integer from 0 to 65536' },
-  seed: { type: 'string', expects: 'an integer' },
-  'limit-train': { type: 'string', expects: 'a positive integer' },
-  'validation-size': { type: 'string', expects: 'an integer ≥ 0' },
-  engine: { type: 'string', expects: `one of ${ENGINE_CHOICES.join(', ')}` },
-  save: { type: 'string', expects: 'a model name' },
-  json: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies OptionTable;
+  model: {
+    type: 'string',
+    choices: MODEL_KINDS,
+    value: 'KIND',
+    describe:
+      'mlp (default: the model of record) or cnn (conv 3×3 16 → pool → conv 3×3 32 → pool → dense 64 → 10)',
+  },
+  dataset: {
+    type: 'string',
+    expects: `one of ${DATASET_NAMES.join(', ')}`,
+    value: 'NAME',
+    describe: 'mnist (default: full 60k/10k), mnist-quick (10k subset), fashion-mnist, idx-dir',
+  },
+  'data-dir': {
+    type: 'string',
+    expects: 'a folder with the four IDX files',
+    value: 'DIR',
+    describe: 'a folder with the four IDX files (implies --dataset idx-dir unless fashion-mnist)',
+  },
+  epochs: {
+    type: 'string',
+    expects: 'an integer from 1 to 10000',
+    value: 'N',
+    describe: '1..10000 (default 10)',
+  },
+  'batch-size': {
+    type: 'string',
+    expects: 'an integer from 1 to the training set size',
+    value: 'N',
+    describe: '1..training-set size (default 128)',
+  },
+  'learning-rate': {
+    type: 'string',
+    expects: 'a number > 0',
+    value: 'X',
+    describe: '> 0 (default 0.001)',
+  },
+  dropout: {
+    type: 'string',
+    expects: 'a number in [0, 1)',
+    value: 'X',
+    describe: '0 ≤ X < 1 (default 0.2 for the MLP, 0 for the CNN)',
+  },
+  seed: {
+    type: 'string',
+    expects: 'an integer',
+    value: 'N',
+    describe: 'integer (default 42): fixes weights, shuffling and dropout',
+  },
+  'limit-train': {
+    type: 'string',
+    expects: 'a positive integer',
+    value: 'N',
+    describe: 'train on the first N training samples only',
+  },
+  'validation-size': {
+    type: 'string',
+    expects: 'an integer ≥ 0',
+    value: 'N',
+    describe:
+      'training samples held out to watch validation accuracy (default 0: train on all 60,000, as the reference results do; e.g. 5000)',
+  },
+  engine: {
+    type: 'string',
+    expects: `one of ${ENGINE_CHOICES.join(', ')}`,
+    value: 'NAME',
+    describe: `${ENGINE_CHOICES[0]} (default), ${ENGINE_CHOICES.slice(1).join(', ')}`,
+  },
+  save: {
+    type: 'string',
+    expects: 'a model name',
+    value: 'NAME',
+    describe: 'save the model to data/models/NAME/ (npm run demo -- --model NAME serves it)',
+  },
+  json: { type: 'boolean', describe: 'one JSON object per line instead of human output' },
+  verbose: { type: 'boolean', describe: 'stack traces on errors' },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+  hidden: {
+    type: 'string',
+    expects: 'comma-separated layer sizes (e.g. 256,128) or "none"',
+    value: 'LIST',
+    group: MLP,
+    describe: 'hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer',
+  },
+  activation: {
+    type: 'string',
+    expects: `one of ${ACTIVATIONS.join(', ')}`,
+    value: 'NAME',
+    group: MLP,
+    describe: `${ACTIVATIONS.join(', ')} (default relu)`,
+  },
+  l2: {
+    type: 'string',
+    expects: 'a number ≥ 0',
+    value: 'X',
+    group: MLP,
+    describe: '≥ 0 (default 0.0001)',
+  },
+  filters: {
+    type: 'string',
+    expects: 'comma-separated filter counts (e.g. 16,32)',
+    value: 'LIST',
+    group: CNN,
+    describe: 'filters of each conv block (conv N×N ReLU + 2×2 max pooling); default 16,32',
+  },
+  'kernel-size': {
+    type: 'string',
+    expects: 'an integer from 1 to 28',
+    value: 'N',
+    group: CNN,
+    describe: '1..28 (default 3)',
+  },
+  'dense-units': {
+    type: 'string',
+    expects: 'an integer from 0 to 65536',
+    value: 'N',
+    group: CNN,
+    describe: '0..65536 (default 64): the dense ReLU layer before the output; 0 for none',
+  },
+} as const satisfies DescribedOptionTable;
 
 /** Options that shape one architecture only; given with the other `--model`, they are an error, not ignored. */
 const ONLY_FOR: Readonly<Record<string, ModelKind>> = {
@@ -63,38 +164,17 @@ export function trainModelKind(
   return kind;
 }
 
-export const TRAIN_USAGE = `Usage: npm run train -- [options]
-
-Trains the multilayer perceptron (or, with --model cnn, the convolutional network) on MNIST (or another
-IDX dataset) and reports accuracy per epoch.
-
-  --model KIND           mlp (default: the model of record) or cnn (conv 3×3 16 → pool → conv 3×3 32 →
-                         pool → dense 64 → 10)
-  --dataset NAME         mnist (default: full 60k/10k), mnist-quick (10k subset), fashion-mnist, idx-dir
-  --data-dir DIR         a folder with the four IDX files (implies --dataset idx-dir unless fashion-mnist)
-  --epochs N             1..10000 (default 10)
-  --batch-size N         1..training-set size (default 128)
-  --learning-rate X      > 0 (default 0.001)
-  --dropout X            0 ≤ X < 1 (default 0.2 for the MLP, 0 for the CNN)
-  --seed N               integer (default 42): fixes weights, shuffling and dropout
-  --limit-train N        train on the first N training samples only
-  --validation-size N    training samples held out to watch validation accuracy (default 0: train on all
-                         60,000, as the reference results do; e.g. 5000)
-  --engine NAME          auto (default), tensorflow, wasm, cpu
-  --save NAME            save the model to data/models/NAME/ (npm run demo -- --model NAME serves it)
-  --json                 one JSON object per line instead of human output
-  --verbose              stack traces on errors
-  -h, --help             this help
-
-MLP only (--model mlp):
-  --hidden LIST          hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer
-  --activation NAME      ${ACTIVATIONS.join(', ')} (default relu)
-  --l2 X                 ≥ 0 (default 0.0001)
-
-CNN only (--model cnn):
-  --filters LIST         filters of each conv block (conv N×N ReLU + 2×2 max pooling); default 16,32
-  --kernel-size N        1..28 (default 3)
-  --dense-units N        0..65536 (default 64): the dense ReLU layer before the output; 0 for none
-
-Bad options exit with status 2 and one line "error: …" on stderr; so does an option of the other model.
-`;
+export const TRAIN_USAGE = usage(
+  {
+    synopsis: ['npm run train -- [options]'],
+    about: [
+      `Trains the multilayer perceptron (or, with --model cnn, the convolutional network) on MNIST (or
+      another IDX dataset) and reports accuracy per epoch.`,
+    ],
+    settings: ['MNIST_ENGINE_THREADS'],
+    notes: [
+      'Bad options exit with status 2 and one line "error: …" on stderr; so does an option of the other model.',
+    ],
+  },
+  TRAIN_OPTIONS,
+);

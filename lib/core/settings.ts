@@ -263,6 +263,12 @@ function typeOf(spec: Setting): string {
   return spec.kind;
 }
 
+/** One setting in words for a command's --help: what it does, its type and its default. */
+export function settingHelp(name: SettingName): string {
+  const spec: Setting = SETTINGS[name];
+  return `${spec.meaning} (${typeOf(spec)}; default: ${spec.default})`.replace(/`/g, '');
+}
+
 /** docs/settings.md, generated from SETTINGS (`npm run docs`; a test fails when the file is stale). */
 export function settingsMarkdown(): string {
   const rows = Object.entries(SETTINGS).map(([name, spec]: [string, Setting]) =>
