@@ -14,6 +14,11 @@ import { ACTIVATIONS } from '../lib/ml/model.js';
 import { missingJupyterTools, toolsPresent } from './system-tools.js';
 
 const root = path.resolve(import.meta.dirname, '..');
+/** The file `npm run <script>` runs ("tsx scripts/<folder>/<script>.ts" in package.json). */
+const npmScripts: Record<string, string> = JSON.parse(
+  fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
+).scripts;
+const scriptFile = (script: string) => npmScripts[script].replace(/^tsx /, '');
 const traceHook = path.join(root, 'tests', 'fixtures', 'cli', 'trace-tf.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-convention-'));
 
@@ -30,7 +35,7 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promi
   const trace = path.join(tmp, `trace-${++runs}`);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', traceHook, path.join('scripts', `${script}.ts`), ...args],
+    ['--import', 'tsx', '--import', traceHook, scriptFile(script), ...args],
     {
       cwd: root,
       env: { ...process.env, MNIST_TRACE_TF: trace, ...env },

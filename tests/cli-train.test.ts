@@ -19,7 +19,7 @@ const autoEngine = missingNativeEngine() ? 'wasm' : 'tensorflow';
 const root = path.resolve(import.meta.dirname, '..');
 
 function train(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/train.ts', ...args], {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli/train.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 300_000,

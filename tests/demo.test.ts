@@ -44,11 +44,19 @@ interface Server {
   stdout: () => string;
 }
 
-/** Starts `scripts/demo.ts` on a free port and resolves once it prints its URL. */
+/** Starts `scripts/cli/demo.ts` on a free port and resolves once it prints its URL. */
 function startServer(modelArg: string): Promise<Server> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '0', '--model', modelArg],
+    [
+      '--import',
+      'tsx',
+      path.join(root, 'scripts', 'cli', 'demo.ts'),
+      '--port',
+      '0',
+      '--model',
+      modelArg,
+    ],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -239,7 +247,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       '/model/model.json%00.png',
       '/%00',
       '/package.json',
-      '/scripts/demo.ts',
+      '/scripts/cli/demo.ts',
       '/lib/preprocess.ts',
       '/node_modules/@tensorflow/tfjs/dist/tf.min.js',
       '/demo/index.html',
@@ -642,7 +650,7 @@ describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
   test('rejects a bad --port with a one-line error and exit code 2', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(root, 'scripts', 'demo.ts'), '--port', '70000'],
+      ['--import', 'tsx', path.join(root, 'scripts', 'cli', 'demo.ts'), '--port', '70000'],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let err = '';

@@ -52,7 +52,7 @@ export interface RunnerResult {
 /** `npm run notebooks -- ...args` from the project root, with extra environment for the kernels. */
 export function runNotebooks(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunnerResult> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const cli = path.join(root, 'scripts', 'notebooks.ts');
+  const cli = path.join(root, 'scripts', 'notebooks', 'notebooks.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
     cwd: root,
     env: { ...process.env, ...env },

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
-import { jupyterEnv, resolveSetup } from '../scripts/jupyter-env.js';
+import { jupyterEnv, resolveSetup } from '../scripts/jupyter/env.js';
 import {
   addAndRunCell,
   hoverFigures,
@@ -68,7 +68,7 @@ function workspace(notebooks: string[]): string {
     [
       '--import',
       'tsx',
-      path.join(root, 'scripts', 'student-copies.ts'),
+      path.join(root, 'scripts', 'notebooks', 'student-copies.ts'),
       path.join(tmp, 'students'),
     ],
     { cwd: root, encoding: 'utf8' },
@@ -78,7 +78,7 @@ function workspace(notebooks: string[]): string {
 }
 
 /**
- * Applies the runner's takeaway rule (scripts/nbrun.py mark_prose_cells) to the copies, as the next
+ * Applies the runner's takeaway rule (scripts/notebooks/nbrun.py mark_prose_cells) to the copies, as the next
  * regeneration will to the committed notebooks, so the run shows those cells collapsed.
  */
 function markProseCells(dir: string): void {
@@ -90,9 +90,13 @@ function markProseCells(dir: string): void {
     '    nb = nbformat.read(f, as_version=4)\n' +
     '    mark_prose_cells(nb)\n' +
     '    nbformat.write(nb, f)\n';
-  const r = spawnSync(resolveSetup().python, ['-c', code, path.join(root, 'scripts'), dir], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    resolveSetup().python,
+    ['-c', code, path.join(root, 'scripts', 'notebooks'), dir],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
 }
 

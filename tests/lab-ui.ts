@@ -14,11 +14,11 @@ export interface Server {
   log: () => string;
 }
 
-/** Starts `npm run jupyter` (scripts/jupyter.ts) with `args`; resolves once it prints its address. */
+/** Starts `npm run jupyter` (scripts/jupyter/jupyter.ts) with `args`; resolves once it prints its address. */
 export async function startJupyter(args: string[]): Promise<Server> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts', 'jupyter.ts'), ...args],
+    ['--import', 'tsx', path.join(root, 'scripts', 'jupyter', 'jupyter.ts'), ...args],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';

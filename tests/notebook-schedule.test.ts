@@ -19,8 +19,8 @@ import {
   type Job,
   type JobResult,
   type RunOutcome,
-} from '../scripts/notebook-schedule.js';
-import { compareRuns } from '../scripts/compare-notebook-runs.js';
+} from '../scripts/notebooks/schedule.js';
+import { compareRuns } from '../scripts/notebooks/compare-runs.js';
 import { joined, readCells } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -454,7 +454,7 @@ describe('engineThreads', () => {
   });
 });
 
-describe('compareRuns (scripts/compare-notebook-runs.ts)', () => {
+describe('compareRuns (scripts/notebooks/compare-runs.ts)', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nb-compare-'));
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -1,4 +1,4 @@
-// Tests for `npm run notebooks` (scripts/notebooks.ts + scripts/nbrun.py), doubling as a smoke test of the tslab kernel protocol.
+// Tests for `npm run notebooks` (scripts/notebooks/notebooks.ts + nbrun.py), doubling as a smoke test of the tslab kernel protocol.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import { joined, readCells } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = path.join(root, 'tests', 'fixtures', 'notebooks');
-const cli = path.join(root, 'scripts', 'notebooks.ts');
+const cli = path.join(root, 'scripts', 'notebooks', 'notebooks.ts');
 const testTimeout = { timeout: 180_000 };
 
 interface CliResult {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../lib/data/datasets.js';
-import { compareRuns } from '../scripts/compare-notebook-runs.js';
+import { compareRuns } from '../scripts/notebooks/compare-runs.js';
 import { outputsOf, runNotebooks, type RunnerResult } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

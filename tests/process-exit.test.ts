@@ -78,7 +78,7 @@ console.log(JSON.stringify({
 describe('every command exits on its own with the wasm engine on two threads', () => {
   it('npm run train (small data) exits 0, having trained on 2 threads', async () => {
     const stdout = await runToEnd([
-      'scripts/train.ts',
+      'scripts/cli/train.ts',
       '--dataset',
       'mnist-quick',
       '--limit-train',
@@ -97,7 +97,7 @@ describe('every command exits on its own with the wasm engine on two threads', (
 
   it('npm run bench (one epoch, large batches) exits 0 and reports 2 threads', async () => {
     const stdout = await runToEnd([
-      'scripts/bench.ts',
+      'scripts/bench/bench.ts',
       '--engines',
       'wasm',
       '--epochs',

@@ -26,7 +26,7 @@ after(() => rmSync(modelDir, { recursive: true, force: true }));
 
 /** Starts `npm run train` as a child; resolves once `ready` matches its stdout. */
 function startTraining(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/train.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli/train.ts', ...args], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -50,7 +50,7 @@ describe('interruptions', () => {
       [
         '--import',
         'tsx',
-        'scripts/train.ts',
+        'scripts/cli/train.ts',
         '--dataset',
         'mnist-quick',
         '--epochs',
@@ -141,7 +141,7 @@ describe('bad data files through the CLI', () => {
       damage(path.join(copy, 't10k-labels-idx1-ubyte'));
       const r = spawnSync(
         process.execPath,
-        ['--import', 'tsx', 'scripts/train.ts', '--data-dir', copy, '--epochs', '1'],
+        ['--import', 'tsx', 'scripts/cli/train.ts', '--data-dir', copy, '--epochs', '1'],
         { cwd: root, encoding: 'utf8' },
       );
       assert.equal(r.status, 1, r.stderr);

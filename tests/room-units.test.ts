@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../lib/core/errors.js';
-import { checkName, generatePassword, learnerNames, notOurs } from '../scripts/room-accounts.js';
-import { makeRoomCgroup, readHost } from '../scripts/room-cgroup.js';
-import { hubConfig, writeKernelSpec, type HubSettings } from '../scripts/room-hub.js';
-import { parseSize, roomPython } from '../scripts/room.js';
+import { checkName, generatePassword, learnerNames, notOurs } from '../scripts/room/accounts.js';
+import { makeRoomCgroup, readHost } from '../scripts/room/cgroup.js';
+import { hubConfig, writeKernelSpec, type HubSettings } from '../scripts/room/hub.js';
+import { parseSize, roomPython } from '../scripts/room/room.js';
 import { toolsPresent } from './system-tools.js';
 
 describe('room: options', () => {

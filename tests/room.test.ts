@@ -17,10 +17,10 @@ import { chromium } from 'playwright-core';
 import { WebSocket } from 'undici';
 import { CHROMIUM_ARGS } from '../lib/viz/render.js';
 import { browserPath, toolsPresent } from './system-tools.js';
-import { freePort } from '../scripts/jupyter-env.js';
-import { oomKills, peakBytes, type RoomCgroup } from '../scripts/room-cgroup.js';
-import { processTree, stillRunning, totalRss } from '../scripts/room-procs.js';
-import { roomPython } from '../scripts/room.js';
+import { freePort } from '../scripts/jupyter/env.js';
+import { oomKills, peakBytes, type RoomCgroup } from '../scripts/room/cgroup.js';
+import { processTree, stillRunning, totalRss } from '../scripts/room/procs.js';
+import { roomPython } from '../scripts/room/room.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const LEARNERS = Number(process.env.MNIST_NB_ROOM_LEARNERS || 4);
@@ -43,7 +43,7 @@ function whyNot(): string | undefined {
 }
 
 function roomCli(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/room.ts', ...args], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/room/room.ts', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
@@ -343,7 +343,7 @@ test(
         [
           '--import',
           'tsx',
-          'scripts/room.ts',
+          'scripts/room/room.ts',
           'start',
           '--dir',
           dir,

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { rewriteImports, SOLUTIONS_ELSEWHERE } from '../scripts/student-copies.js';
+import { rewriteImports, SOLUTIONS_ELSEWHERE } from '../scripts/notebooks/student-copies.js';
 import { joined, readCells } from './ipynb.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,7 +24,7 @@ interface Run {
 function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts', script), ...args],
+    ['--import', 'tsx', path.join(root, 'scripts', 'notebooks', script), ...args],
     {
       cwd: root,
       env: { ...process.env, ...env },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { TestContext } from 'node:test';
-import { envProblem, pythonEnv } from '../scripts/python-env.js';
+import { envProblem, pythonEnv } from '../scripts/jupyter/python-env.js';
 
 export const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 

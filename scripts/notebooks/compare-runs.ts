@@ -2,10 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runMain } from '../lib/cli/options.js';
-import { ConfigError } from '../lib/core/errors.js';
+import { runMain } from '../../lib/cli/options.js';
+import { ConfigError } from '../../lib/core/errors.js';
 
-const usage = `Usage: npx tsx scripts/compare-notebook-runs.ts A B [A2]
+const usage = `Usage: npx tsx scripts/notebooks/compare-runs.ts A B [A2]
 
 Compares every executed notebook (.ipynb, solutions/ included) in two --out-dir folders A and B of
 \`npm run notebooks\`: each code cell's outputs, text and images, with timing-like text (seconds, dates,
@@ -17,7 +17,7 @@ To check that running notebooks at once changes nothing but timings:
   for run in serial:1 parallel:2 serial2:1; do
     MNIST_NB_MODEL=/tmp/$\{run%:*}/model npm run notebooks -- --quick --jobs $\{run#*:} --out-dir /tmp/$\{run%:*}
   done
-  npx tsx scripts/compare-notebook-runs.ts /tmp/serial /tmp/parallel /tmp/serial2`;
+  npx tsx scripts/notebooks/compare-runs.ts /tmp/serial /tmp/parallel /tmp/serial2`;
 
 interface Output {
   output_type: string;

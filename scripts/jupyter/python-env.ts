@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ToolMissingError } from '../lib/core/errors.js';
-import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
+import { ToolMissingError } from '../../lib/core/errors.js';
+import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 
 const projectRoot = findProjectRoot();
 

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import { ConfigError, KitError } from '../lib/core/errors.js';
-import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from './jupyter-env.js';
-import { runNotebook, type DriverEvent, type NotebookResult } from './notebook-runner.js';
+import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import { ConfigError, KitError } from '../../lib/core/errors.js';
+import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from '../jupyter/env.js';
+import { runNotebook, type DriverEvent, type NotebookResult } from './runner.js';
 import {
   Declarations,
   engineThreads,
@@ -16,7 +16,7 @@ import {
   type Job,
   type JobResult,
   type RunningNotebook,
-} from './notebook-schedule.js';
+} from './schedule.js';
 
 const usage = `Usage: npm run notebooks -- [options] [NOTEBOOK...]
 

@@ -8,18 +8,18 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import { ConfigError } from '../lib/core/errors.js';
-import { projectRoot } from '../lib/core/paths.js';
+import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import { ConfigError } from '../../lib/core/errors.js';
+import { projectRoot } from '../../lib/core/paths.js';
 
 // Loaded after the options are parsed: lib/ml/persist brings TensorFlow.js, which --help should not wait for.
-type Heavy = typeof import('../lib/ml/persist.js') &
-  typeof import('../lib/notebook/draw-widget.js');
+type Heavy = typeof import('../../lib/ml/persist.js') &
+  typeof import('../../lib/notebook/draw-widget.js');
 let heavy: Heavy;
 async function loadHeavy(): Promise<Heavy> {
   heavy ??= {
-    ...(await import('../lib/ml/persist.js')),
-    ...(await import('../lib/notebook/draw-widget.js')),
+    ...(await import('../../lib/ml/persist.js')),
+    ...(await import('../../lib/notebook/draw-widget.js')),
   };
   return heavy;
 }

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 import * as zlib from 'node:zlib';
 import { EnvHttpProxyAgent, fetch } from 'undici';
-import { KitError } from '../lib/core/errors.js';
+import { KitError } from '../../lib/core/errors.js';
 
 /** The wheel the native engine is built on: TensorFlow 2.21.0, CPU only, Linux x86-64 (glibc ≥ 2.27). */
 export const TF_WHEEL = {

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
-import { writeAtomic } from './room-hub.js';
+import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
+import { writeAtomic } from './hub.js';
 
 /** One account this room created; `uid` and the GECOS marker prove it is still that account. */
 export interface RoomAccount {

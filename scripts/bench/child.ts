@@ -1,18 +1,18 @@
 // The benchmark child of `npm run bench`: one model on one engine per process, so peak RSS belongs to that engine alone.
-// Separate from scripts/bench.ts so the parent (options, --help, the table) never loads TensorFlow.js.
+// Separate from scripts/bench/bench.ts so the parent (options, --help, the table) never loads TensorFlow.js.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine, type EngineName, type EngineReport } from '../lib/ml/engine.js';
-import { createCnn, trainCnn } from '../lib/ml/cnn.js';
-import { createMlp } from '../lib/ml/model.js';
-import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
-import { median, peakRssMiB } from '../lib/core/stats.js';
-import { standardDense } from '../lib/ml/forward.js';
-import { trainModel } from '../lib/ml/train.js';
-import type { Split } from '../lib/data/types.js';
-import type { CnnTrainOptions } from '../lib/ml/cnn.js';
-import type { TrainData } from '../lib/ml/train.js';
+import { loadDataset } from '../../lib/data/datasets.js';
+import { initEngine, type EngineName, type EngineReport } from '../../lib/ml/engine.js';
+import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
+import { createMlp } from '../../lib/ml/model.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../../lib/ml/floor.js';
+import { median, peakRssMiB } from '../../lib/core/stats.js';
+import { standardDense } from '../../lib/ml/forward.js';
+import { trainModel } from '../../lib/ml/train.js';
+import type { Split } from '../../lib/data/types.js';
+import type { CnnTrainOptions } from '../../lib/ml/cnn.js';
+import type { TrainData } from '../../lib/ml/train.js';
 
 /** The model a benchmark trains: the MLP of record, or the kit's CNN (lib/ml/cnn.ts defaults). */
 export type BenchModel = 'mlp' | 'cnn';

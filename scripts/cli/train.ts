@@ -1,12 +1,12 @@
 // `npm run train`: trains the MLP (or the CNN) from the command line, with a progress bar or JSON lines, and saves it.
-import { parseCli, runMain } from '../lib/cli/options.js';
-import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from '../lib/cli/train-options.js';
-import type { TrainCliOptions } from '../lib/cli/train-args.js';
+import { parseCli, runMain } from '../../lib/cli/options.js';
+import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from '../../lib/cli/train-options.js';
+import type { TrainCliOptions } from '../../lib/cli/train-args.js';
 import type { Sequential } from '@tensorflow/tfjs';
-import type { CnnConfig, CnnTrainOptions } from '../lib/ml/cnn.js';
-import type { MlpConfig } from '../lib/ml/model.js';
-import type { TrainResult } from '../lib/ml/train.js';
-import { formatPercent } from '../lib/core/format.js';
+import type { CnnConfig, CnnTrainOptions } from '../../lib/ml/cnn.js';
+import type { MlpConfig } from '../../lib/ml/model.js';
+import type { TrainResult } from '../../lib/ml/train.js';
+import { formatPercent } from '../../lib/core/format.js';
 
 const emit = (event: Record<string, unknown>) => process.stdout.write(JSON.stringify(event) + '\n');
 
@@ -32,15 +32,15 @@ function interruptController(json: boolean): AbortController {
 async function run(opts: TrainCliOptions): Promise<number> {
   // Loaded only now: TensorFlow.js takes seconds to import, and --help or a typo should not wait for it.
   const tf = await import('@tensorflow/tfjs');
-  const { loadDataset } = await import('../lib/data/datasets.js');
-  const { initEngine } = await import('../lib/ml/engine.js');
-  const { ConfigError } = await import('../lib/core/errors.js');
-  const { createMlp, summarize } = await import('../lib/ml/model.js');
-  const { createCnn, trainCnn } = await import('../lib/ml/cnn.js');
-  const { saveModel } = await import('../lib/ml/persist.js');
-  const { createProgress } = await import('../lib/ml/progress.js');
-  const { median, peakRssMiB } = await import('../lib/core/stats.js');
-  const { trainModel } = await import('../lib/ml/train.js');
+  const { loadDataset } = await import('../../lib/data/datasets.js');
+  const { initEngine } = await import('../../lib/ml/engine.js');
+  const { ConfigError } = await import('../../lib/core/errors.js');
+  const { createMlp, summarize } = await import('../../lib/ml/model.js');
+  const { createCnn, trainCnn } = await import('../../lib/ml/cnn.js');
+  const { saveModel } = await import('../../lib/ml/persist.js');
+  const { createProgress } = await import('../../lib/ml/progress.js');
+  const { median, peakRssMiB } = await import('../../lib/core/stats.js');
+  const { trainModel } = await import('../../lib/ml/train.js');
   const log = (line: string) => !opts.json && process.stdout.write(line + '\n');
   const data = await loadDataset({
     dataset: opts.dataset,
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   trainModelKind(values); // an option of the other architecture: one line before TensorFlow.js loads
-  const { parseTrainArgs } = await import('../lib/cli/train-args.js');
+  const { parseTrainArgs } = await import('../../lib/cli/train-args.js');
   return run(parseTrainArgs(argv));
 }
 

@@ -1,6 +1,6 @@
 // `npm run engine -- [status|native|gpu]`: which engine runs here, and the commands that install the native ones.
 import * as path from 'node:path';
-import { parseCli, runMain } from '../lib/cli/options.js';
+import { parseCli, runMain } from '../../lib/cli/options.js';
 
 const USAGE = `Usage: npm run engine -- [status|native|gpu]
 
@@ -31,15 +31,15 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const root = path.resolve(import.meta.dirname, '..');
+  const root = path.resolve(import.meta.dirname, '../..');
   const log = (line: string) => console.error(`engine: ${line}`);
   const action = (positionals[0] ?? 'status') as (typeof ACTIONS)[number];
   if (action === 'status') {
-    const { initEngine } = await import('../lib/ml/engine.js');
+    const { initEngine } = await import('../../lib/ml/engine.js');
     console.log((await initEngine('auto')).summary);
     return 0;
   }
-  const { installGpu, installNative } = await import('./native-engine.js');
+  const { installGpu, installNative } = await import('./native.js');
   await (action === 'native' ? installNative : installGpu)({ root, log });
   return 0;
 }

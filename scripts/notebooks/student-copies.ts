@@ -2,9 +2,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli, runMain } from '../lib/cli/options.js';
-import { ConfigError, KitError } from '../lib/core/errors.js';
-import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
+import { parseCli, runMain } from '../../lib/cli/options.js';
+import { ConfigError, KitError } from '../../lib/core/errors.js';
+import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 
 const projectRoot = findProjectRoot();
 const notebooksDir = path.join(projectRoot, 'notebooks');

@@ -3,7 +3,7 @@
 MLP: 784-256-128-10, ReLU, dropout 0.2, L2 1e-4 on the kernels, Adam 1e-3 (eps 1e-7, as TensorFlow.js).
 CNN: conv 3x3 16 -> max-pool 2 -> conv 3x3 32 -> max-pool 2 -> dense 64 -> 10 (valid padding), Adam 1e-3;
 56,714 parameters, as lib/ml/cnn.ts. Batch 128, the 60,000 training images of the IDX files.
-Usage: python3 bench-torch.py IDX_DIR EPOCHS mlp|cnn   (threads: TORCH_THREADS, default 1)
+Usage: python3 torch-reference.py IDX_DIR EPOCHS mlp|cnn   (threads: TORCH_THREADS, default 1)
 Prints one JSON line per epoch and a last {"event":"done",...} line.
 """
 import json

@@ -1,14 +1,14 @@
-// Runs one notebook through scripts/nbrun.py and commits its executed copy and figures atomically on success.
+// Runs one notebook through scripts/notebooks/nbrun.py and commits its executed copy and figures atomically on success.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { ToolMissingError } from '../lib/core/errors.js';
-import { plotlyBundlePath } from '../lib/viz/render.js';
-import { installHint, kernelName, projectRoot } from './jupyter-env.js';
+import { ToolMissingError } from '../../lib/core/errors.js';
+import { plotlyBundlePath } from '../../lib/viz/render.js';
+import { installHint, kernelName, projectRoot } from '../jupyter/env.js';
 
-const driver = path.join(projectRoot, 'scripts', 'nbrun.py');
+const driver = path.join(projectRoot, 'scripts', 'notebooks', 'nbrun.py');
 
 /** The one plotly.js every figures/<notebook>/<name>.html loads, beside the notebook folders. */
 export const sharedPlotlyName = 'plotly.min.js';
@@ -30,7 +30,7 @@ export interface RunOptions {
   onKernelOutput: (text: string) => void;
 }
 
-/** One line of the driver's protocol (see scripts/nbrun.py). */
+/** One line of the driver's protocol (see scripts/notebooks/nbrun.py). */
 export interface DriverEvent {
   event: string;
   [field: string]: unknown;

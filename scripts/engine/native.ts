@@ -5,7 +5,7 @@ import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { KitError, ToolMissingError } from '../lib/core/errors.js';
+import { KitError, ToolMissingError } from '../../lib/core/errors.js';
 import { ensureWheel, stageLibtensorflow, TF_WHEEL } from './native-wheel.js';
 
 export const TFJS_NODE = '@tensorflow/tfjs-node';

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import { ConfigError, KitError, ToolMissingError } from '../lib/core/errors.js';
-import { freePort, projectRoot } from './jupyter-env.js';
-import { envProblem, pythonEnv } from './python-env.js';
+import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
+import { freePort, projectRoot } from '../jupyter/env.js';
+import { envProblem, pythonEnv } from '../jupyter/python-env.js';
 import {
   checkName,
   chownHome,
@@ -19,10 +19,10 @@ import {
   writeManifest,
   type Manifest,
   type RoomAccount,
-} from './room-accounts.js';
-import { makeRoomCgroup, readHost, type RoomCgroup } from './room-cgroup.js';
-import { hubConfig, writeAtomic, writeKernelSpec, type HubSettings } from './room-hub.js';
-import { procInfo, processTree, stillRunning, stopProcesses, waitGone } from './room-procs.js';
+} from './accounts.js';
+import { makeRoomCgroup, readHost, type RoomCgroup } from './cgroup.js';
+import { hubConfig, writeAtomic, writeKernelSpec, type HubSettings } from './hub.js';
+import { procInfo, processTree, stillRunning, stopProcesses, waitGone } from './procs.js';
 
 const usage = `Usage: npm run room -- start [options]
        npm run room -- stop [--dir DIR]
@@ -123,7 +123,7 @@ export function parseSize(raw: string): number {
   return bytes;
 }
 
-/** The project environment's programs the room runs (.venv/, or MNIST_NB_VENV: scripts/python-env.ts). */
+/** The project environment's programs the room runs (.venv/, or MNIST_NB_VENV: scripts/jupyter/python-env.ts). */
 export function roomPython(env: NodeJS.ProcessEnv = process.env) {
   const venv = pythonEnv(env);
   const problem = envProblem(venv);
@@ -243,7 +243,7 @@ function readRunState(file: string): RunState | undefined {
 async function furnishHome(account: RoomAccount): Promise<void> {
   const target = path.join(account.home, NOTEBOOKS);
   if (!fs.existsSync(target)) {
-    const script = path.join(projectRoot, 'scripts', 'student-copies.ts');
+    const script = path.join(projectRoot, 'scripts', 'notebooks', 'student-copies.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script, target], {
       cwd: projectRoot,
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,14 +1,14 @@
-// `tsx scripts/room-measure.ts [--quick] NOTEBOOK...`: what one learner's kernel costs (peak memory, CPU seconds) per notebook, for the room's capacity table.
+// `tsx scripts/room/measure.ts [--quick] NOTEBOOK...`: what one learner's kernel costs (peak memory, CPU seconds) per notebook, for the room's capacity table.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCli, runMain } from '../lib/cli/options.js';
-import { KitError } from '../lib/core/errors.js';
-import { projectRoot } from './jupyter-env.js';
-import { cpuSeconds, processTree, type ProcInfo } from './room-procs.js';
+import { parseCli, runMain } from '../../lib/cli/options.js';
+import { KitError } from '../../lib/core/errors.js';
+import { projectRoot } from '../jupyter/env.js';
+import { cpuSeconds, processTree, type ProcInfo } from './procs.js';
 
-const usage = `Usage: tsx scripts/room-measure.ts [--quick] NOTEBOOK...
+const usage = `Usage: tsx scripts/room/measure.ts [--quick] NOTEBOOK...
 
 Runs each notebook alone with the notebook runner (into a temporary --out-dir; the committed notebooks
 are not touched) and samples its tslab kernel every 200 ms: peak resident memory and CPU seconds, the
@@ -38,7 +38,7 @@ function isKernel(p: ProcInfo): boolean {
 }
 
 async function measure(notebook: string, quick: boolean, outDir: string): Promise<Figures> {
-  const args = ['--import', 'tsx', path.join(projectRoot, 'scripts', 'notebooks.ts')];
+  const args = ['--import', 'tsx', path.join(projectRoot, 'scripts', 'notebooks', 'notebooks.ts')];
   args.push('--out-dir', outDir, ...(quick ? ['--quick'] : []), notebook);
   const t0 = performance.now();
   const child = spawn(process.execPath, args, {

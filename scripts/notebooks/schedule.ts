@@ -1,7 +1,7 @@
 // Which notebooks may run at once: reads the declared dependencies (notebooks/dependencies.json), orders a selection by them, and runs it with at most N at a time.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError } from '../lib/core/errors.js';
+import { ConfigError } from '../../lib/core/errors.js';
 
 /** The file, beside the notebooks it describes, that says which notebook needs which. */
 export const declarationName = 'dependencies.json';

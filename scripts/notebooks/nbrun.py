@@ -1,6 +1,6 @@
 # Python driver for `npm run notebooks`: executes one notebook with nbclient and reports JSON events.
 #
-# Called by scripts/notebooks.ts, never by hand. Events go to the file descriptor given by
+# Called by scripts/notebooks/notebooks.ts, never by hand. Events go to the file descriptor given by
 # --events-fd (one JSON object per line) so that whatever the kernel process prints on the
 # inherited stdout/stderr cannot corrupt the protocol. The executed notebook is written to
 # --output only when every cell passed; the caller renames it into place.

@@ -1,5 +1,5 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
-import { parseCli, runMain } from '../lib/cli/options.js';
+import { parseCli, runMain } from '../../lib/cli/options.js';
 
 const USAGE = `Usage: npm run fetch-data -- fashion-mnist|mnist [--dir DIR] [--base-url https://...]
 
@@ -29,8 +29,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const { fetchDataset } = await import('../lib/data/fetch.js');
-  const { defaultDataDir } = await import('../lib/data/datasets.js');
+  const { fetchDataset } = await import('../../lib/data/fetch.js');
+  const { defaultDataDir } = await import('../../lib/data/datasets.js');
   const name = positionals[0] as (typeof DATASETS)[number];
   const dir = values.dir ?? defaultDataDir(name);
   const results = await fetchDataset(name, { dir, baseUrl: values['base-url'] });

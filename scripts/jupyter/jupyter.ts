@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import { ConfigError, ToolMissingError } from '../lib/core/errors.js';
+import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import { ConfigError, ToolMissingError } from '../../lib/core/errors.js';
 import {
   ensureKernelSpec,
   freePort,
@@ -14,7 +14,7 @@ import {
   projectRoot,
   readySetup,
   type JupyterSetup,
-} from './jupyter-env.js';
+} from './env.js';
 
 const USAGE = `Usage: npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick] [--yes]
 

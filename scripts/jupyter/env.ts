@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ToolMissingError } from '../lib/core/errors.js';
-import { projectRoot as findProjectRoot } from '../lib/core/paths.js';
+import { ToolMissingError } from '../../lib/core/errors.js';
+import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 import { ensurePython, pythonEnv, type EnsureOptions } from './python-env.js';
 
 /** Repository root, found the one way lib/ finds it. */
@@ -17,7 +17,7 @@ const installHint =
   "npm run python-env sets up the project's own Jupyter in .venv/ (see environment.md)";
 
 export interface JupyterSetup {
-  /** Python that runs Jupyter: MNIST_NB_PYTHON, else the project's .venv/ (scripts/python-env.ts). */
+  /** Python that runs Jupyter: MNIST_NB_PYTHON, else the project's .venv/ (scripts/jupyter/python-env.ts). */
   python: string;
   /** Project-local Jupyter folder (MNIST_NB_JUPYTER_DIR, else <root>/.jupyter, git-ignored). */
   jupyterDir: string;
@@ -61,7 +61,7 @@ export function jupyterEnv(
 
 /**
  * The kernel.json tslab's own installer (node_modules/tslab/python/install.py) would write for the tslab
- * binary `tslab`: the project-local spec here, the room's hub-wide one (scripts/room-hub.ts).
+ * binary `tslab`: the project-local spec here, the room's hub-wide one (scripts/room/hub.ts).
  */
 export function tslabKernelSpec(tslab: string): object {
   return {
