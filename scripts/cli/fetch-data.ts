@@ -9,7 +9,7 @@ Downloads the four IDX files of a dataset (resumable, checksummed, honours HTTPS
   --base-url URL     another mirror of the same files
   -h, --help         this help`;
 
-/** Names in lib/data/fetch.ts SOURCES (tests/cli-convention.test.ts checks); listed here so --help loads nothing. */
+/** Names in lib/data/fetch.ts SOURCES (tests/integration/cli-convention.test.ts checks); listed here so --help loads nothing. */
 const DATASETS = ['fashion-mnist', 'mnist'] as const;
 
 const OPTIONS = {

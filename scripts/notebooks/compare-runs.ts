@@ -48,7 +48,7 @@ export function maskTimings(text: string): string {
       .replace(/\d+(\.\d+)?\s?(ms|s|sec|seconds?|min|minutes?)\b/g, '<time>')
       .replace(/\b\d+:\d\d(:\d\d)?\b/g, '<time>')
       // "wasm, 2 threads": the runner gives each kernel cores / jobs threads, and the thread count changes
-      // no result (XNNPACK splits a product by output tiles; tests/process-exit.test.ts, docs/performance.md)
+      // no result (XNNPACK splits a product by output tiles; tests/integration/process-exit.test.ts, docs/performance.md)
       .replace(/\b\d+ threads?\b/g, '<threads>')
       // 12,345 samples/s, 3.2k images per second
       .replace(
