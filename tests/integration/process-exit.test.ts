@@ -58,7 +58,7 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
 // two trainings the event loop runs dry, as between two notebook cells: the engine must still work.
 const PLAIN_SCRIPT = `
 import * as tf from '@tensorflow/tfjs';
-import * as kit from '../lib/index.js';
+import * as kit from './lib/index.js';
 const engine = await kit.initEngine('wasm'); // native TensorFlow, when installed, has no worker threads
 const data = await kit.loadDataset({ dataset: 'mnist-quick' });
 const train = kit.headSplit(data.train, 1024);
