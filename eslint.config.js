@@ -54,7 +54,7 @@ export default defineConfig(
     ignores: [
       'lib/core/settings.ts',
       // Node's loader thread runs this hook before tsx can compile the registry.
-      'tests/fixtures/cli/trace-tf-hooks.mjs',
+      'tests/support/fixtures/cli/trace-tf-hooks.mjs',
     ],
     rules: {
       'no-restricted-syntax': [
@@ -72,7 +72,7 @@ export default defineConfig(
   },
   {
     // The CommonJS files: tool configs and the tfjs-node stand-in for danfojs-node.
-    files: ['**/*.cjs', 'scripts/danfo-tfjs/*.js'],
+    files: ['**/*.cjs', 'packages/danfo-tfjs-stub/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly' },

@@ -184,7 +184,7 @@ export const SETTINGS = {
     max: 200,
     counts: 'learner accounts for the room test',
     meaning:
-      'How many learners the room test (tests/room.test.ts) creates, for a one-off load check.',
+      'How many learners the room test (tests/integration/room.test.ts) creates, for a one-off load check.',
     default: '4',
     setBy: ['user'],
   },
