@@ -9,7 +9,7 @@ import {
   runMain,
   usage,
   type DescribedOptionTable,
-} from '../../lib/cli/options.js';
+} from '../shared/options.js';
 import { ENGINE_NAMES, MODEL_KINDS, type EngineName } from '../../lib/core/choices.js';
 import { formatPercent } from '../../lib/core/format.js';
 import { median } from '../../lib/core/stats.js';

@@ -14,7 +14,7 @@ import {
   runMain,
   usage,
   type DescribedOptionTable,
-} from '../../lib/cli/options.js';
+} from '../shared/options.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { projectRoot } from '../../lib/core/paths.js';
 

@@ -1,7 +1,7 @@
 // `npm run docs`: writes the documentation generated from code, docs/settings.md from the settings registry.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { projectRoot } from '../../lib/core/paths.js';
 import { settingsMarkdown } from '../../lib/core/settings.js';
 

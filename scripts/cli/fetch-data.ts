@@ -1,5 +1,5 @@
 // CLI: `npm run fetch-data -- fashion-mnist|mnist [--dir D] [--base-url URL]` downloads and verifies a dataset.
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { FETCHABLE_DATASETS, type FetchableDataset } from '../../lib/core/choices.js';
 
 const OPTIONS = {

@@ -1,7 +1,7 @@
 // `npm run train`: trains the MLP (or the CNN) from the command line, with a progress bar or JSON lines, and saves it.
-import { parseCli, runMain } from '../../lib/cli/options.js';
-import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from '../../lib/cli/train-options.js';
-import type { TrainCliOptions } from '../../lib/cli/train-args.js';
+import { parseCli, runMain } from '../shared/options.js';
+import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from './train-options.js';
+import type { TrainCliOptions } from './train-args.js';
 import type { Sequential } from '@tensorflow/tfjs';
 import type { CnnConfig, CnnTrainOptions } from '../../lib/ml/cnn.js';
 import type { MlpConfig } from '../../lib/ml/model.js';
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   trainModelKind(values); // an option of the other architecture: one line before TensorFlow.js loads
-  const { parseTrainArgs } = await import('../../lib/cli/train-args.js');
+  const { parseTrainArgs } = await import('./train-args.js');
   return run(parseTrainArgs(argv));
 }
 

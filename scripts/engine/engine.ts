@@ -1,6 +1,6 @@
 // `npm run engine -- [status|native|gpu]`: which engine runs here, and the commands that install the native ones.
 import * as path from 'node:path';
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 
 const ACTIONS = ['status', 'native', 'gpu'] as const;
 

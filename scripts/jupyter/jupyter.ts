@@ -10,7 +10,7 @@ import {
   runMain,
   usage,
   type DescribedOptionTable,
-} from '../../lib/cli/options.js';
+} from '../shared/options.js';
 import { ConfigError, ToolMissingError } from '../../lib/core/errors.js';
 import {
   ensureKernelSpec,

@@ -1,6 +1,6 @@
 // `npm run python-env`: makes the project's Jupyter environment .venv/ from the hash-pinned lock, or says it is ready.
 import * as path from 'node:path';
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { buildEnv, describeVersions, envProblem, findBasePython, pythonEnv } from './python-env.js';
 
 const OPTIONS = {

@@ -9,7 +9,7 @@ import {
   runMain,
   usage,
   type DescribedOptionTable,
-} from '../../lib/cli/options.js';
+} from '../shared/options.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
 import { setting } from '../../lib/core/settings.js';
 import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from '../jupyter/env.js';

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 

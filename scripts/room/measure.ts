@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCli, runMain, usage, type DescribedOptionTable } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { KitError } from '../../lib/core/errors.js';
 import { projectRoot } from '../jupyter/env.js';
 import { cpuSeconds, processTree, type ProcInfo } from './procs.js';

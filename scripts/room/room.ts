@@ -9,7 +9,7 @@ import {
   runMain,
   usage,
   type DescribedOptionTable,
-} from '../../lib/cli/options.js';
+} from '../shared/options.js';
 import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
 import { freePort, projectRoot } from '../jupyter/env.js';
 import { envProblem, pythonEnv } from '../jupyter/python-env.js';

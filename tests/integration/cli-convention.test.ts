@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { editDistance, nearest, parseCli } from '../../lib/cli/options.js';
+import { editDistance, nearest, parseCli } from '../../scripts/shared/options.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { SOURCES } from '../../lib/data/fetch.js';
 import { missingJupyterTools, toolsPresent } from '../support/system-tools.js';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { parseTrainArgs, type TrainCliOptions } from '../../lib/cli/train-args.js';
+import { parseTrainArgs, type TrainCliOptions } from '../../scripts/cli/train-args.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { createRng } from '../../lib/core/random.js';
 import { loadDataset } from '../../lib/data/datasets.js';

@@ -5,9 +5,9 @@ import {
   ENGINE_CHOICES,
   MODEL_KINDS,
   type ModelKind,
-} from '../core/choices.js';
-import { ConfigError } from '../core/errors.js';
-import { usage, type DescribedOptionTable } from './options.js';
+} from '../../lib/core/choices.js';
+import { ConfigError } from '../../lib/core/errors.js';
+import { usage, type DescribedOptionTable } from '../shared/options.js';
 
 const MLP = 'MLP only (--model mlp)';
 const CNN = 'CNN only (--model cnn)';

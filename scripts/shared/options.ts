@@ -3,8 +3,8 @@
 // Nothing here may import TensorFlow.js (directly or through lib/ml): scripts parse their options and
 // answer --help before they load the heavy modules with dynamic imports.
 import { parseArgs } from 'node:util';
-import { ConfigError, KitError, ToolMissingError } from '../core/errors.js';
-import { settingHelp, type SettingName } from '../core/settings.js';
+import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
+import { settingHelp, type SettingName } from '../../lib/core/settings.js';
 
 export interface StringOption {
   readonly type: 'string';

@@ -5,14 +5,14 @@ import {
   type Activation,
   type DatasetName,
   type EngineChoice,
-} from '../core/choices.js';
-import { parseEngineChoice } from '../ml/engine.js';
-import { ConfigError } from '../core/errors.js';
-import { isModelName } from '../ml/persist.js';
-import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../ml/cnn.js';
-import { parseCli } from './options.js';
+} from '../../lib/core/choices.js';
+import { parseEngineChoice } from '../../lib/ml/engine.js';
+import { ConfigError } from '../../lib/core/errors.js';
+import { isModelName } from '../../lib/ml/persist.js';
+import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../../lib/ml/cnn.js';
+import { parseCli } from '../shared/options.js';
 import { TRAIN_OPTIONS, trainModelKind } from './train-options.js';
-import { MODEL_OF_RECORD, resolveConfig, type MlpConfig } from '../ml/model.js';
+import { MODEL_OF_RECORD, resolveConfig, type MlpConfig } from '../../lib/ml/model.js';
 
 interface TrainCommonOptions {
   readonly dataset: DatasetName;
