@@ -1,5 +1,5 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
-// Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook, and cli beside viz.
+// Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook.
 // Only lib/ is cruised: scripts/ and tests/ may import anything.
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
@@ -23,18 +23,9 @@ module.exports = {
     layer(
       'viz',
       ['core', 'data', 'ml'],
-      'may import lib/core, lib/data and lib/ml only (not lib/notebook, not lib/cli).',
+      'may import lib/core, lib/data and lib/ml only (not lib/notebook).',
     ),
-    layer(
-      'notebook',
-      ['core', 'data', 'ml', 'viz'],
-      'may import lib/core, data, ml and viz only (not lib/cli).',
-    ),
-    layer(
-      'cli',
-      ['core', 'data', 'ml'],
-      'may import lib/core, data and ml only (not lib/viz, not lib/notebook).',
-    ),
+    layer('notebook', ['core', 'data', 'ml', 'viz'], 'may import lib/core, data, ml and viz only.'),
     {
       name: 'index-is-for-notebooks',
       comment:
