@@ -12,14 +12,8 @@ import { usage, type DescribedOptionTable } from '../shared/options.js';
 const MLP = 'MLP only (--model mlp)';
 const CNN = 'CNN only (--model cnn)';
 
+// In the order of the table before --help was generated from it: errors list the options this way.
 export const TRAIN_OPTIONS = {
-  model: {
-    type: 'string',
-    choices: MODEL_KINDS,
-    value: 'KIND',
-    describe:
-      'mlp (default: the model of record) or cnn (conv 3×3 16 → pool → conv 3×3 32 → pool → dense 64 → 10)',
-  },
   dataset: {
     type: 'string',
     expects: `one of ${DATASET_NAMES.join(', ')}`,
@@ -50,11 +44,60 @@ export const TRAIN_OPTIONS = {
     value: 'X',
     describe: '> 0 (default 0.001)',
   },
+  hidden: {
+    type: 'string',
+    expects: 'comma-separated layer sizes (e.g. 256,128) or "none"',
+    value: 'LIST',
+    group: MLP,
+    describe: 'hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer',
+  },
+  activation: {
+    type: 'string',
+    expects: `one of ${ACTIVATIONS.join(', ')}`,
+    value: 'NAME',
+    group: MLP,
+    describe: `${ACTIVATIONS.join(', ')} (default relu)`,
+  },
   dropout: {
     type: 'string',
     expects: 'a number in [0, 1)',
     value: 'X',
     describe: '0 ≤ X < 1 (default 0.2 for the MLP, 0 for the CNN)',
+  },
+  l2: {
+    type: 'string',
+    expects: 'a number ≥ 0',
+    value: 'X',
+    group: MLP,
+    describe: '≥ 0 (default 0.0001)',
+  },
+  model: {
+    type: 'string',
+    choices: MODEL_KINDS,
+    value: 'KIND',
+    describe:
+      'mlp (default: the model of record) or cnn (conv 3×3 16 → pool → conv 3×3 32 → pool → dense 64 → 10)',
+  },
+  filters: {
+    type: 'string',
+    expects: 'comma-separated filter counts (e.g. 16,32)',
+    value: 'LIST',
+    group: CNN,
+    describe: 'filters of each conv block (conv N×N ReLU + 2×2 max pooling); default 16,32',
+  },
+  'kernel-size': {
+    type: 'string',
+    expects: 'an integer from 1 to 28',
+    value: 'N',
+    group: CNN,
+    describe: '1..28 (default 3)',
+  },
+  'dense-units': {
+    type: 'string',
+    expects: 'an integer from 0 to 65536',
+    value: 'N',
+    group: CNN,
+    describe: '0..65536 (default 64): the dense ReLU layer before the output; 0 for none',
   },
   seed: {
     type: 'string',
@@ -90,48 +133,6 @@ export const TRAIN_OPTIONS = {
   json: { type: 'boolean', describe: 'one JSON object per line instead of human output' },
   verbose: { type: 'boolean', describe: 'stack traces on errors' },
   help: { type: 'boolean', short: 'h', describe: 'this help' },
-  hidden: {
-    type: 'string',
-    expects: 'comma-separated layer sizes (e.g. 256,128) or "none"',
-    value: 'LIST',
-    group: MLP,
-    describe: 'hidden layer sizes, e.g. 256,128 (default); "none" for no hidden layer',
-  },
-  activation: {
-    type: 'string',
-    expects: `one of ${ACTIVATIONS.join(', ')}`,
-    value: 'NAME',
-    group: MLP,
-    describe: `${ACTIVATIONS.join(', ')} (default relu)`,
-  },
-  l2: {
-    type: 'string',
-    expects: 'a number ≥ 0',
-    value: 'X',
-    group: MLP,
-    describe: '≥ 0 (default 0.0001)',
-  },
-  filters: {
-    type: 'string',
-    expects: 'comma-separated filter counts (e.g. 16,32)',
-    value: 'LIST',
-    group: CNN,
-    describe: 'filters of each conv block (conv N×N ReLU + 2×2 max pooling); default 16,32',
-  },
-  'kernel-size': {
-    type: 'string',
-    expects: 'an integer from 1 to 28',
-    value: 'N',
-    group: CNN,
-    describe: '1..28 (default 3)',
-  },
-  'dense-units': {
-    type: 'string',
-    expects: 'an integer from 0 to 65536',
-    value: 'N',
-    group: CNN,
-    describe: '0..65536 (default 64): the dense ReLU layer before the output; 0 for none',
-  },
 } as const satisfies DescribedOptionTable;
 
 /** Options that shape one architecture only; given with the other `--model`, they are an error, not ignored. */

@@ -47,15 +47,15 @@ const OPTIONS = {
     describe:
       'set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check, so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir',
   },
+  'keep-going': {
+    type: 'boolean',
+    describe: 'run the remaining notebooks after a failure (except those that need it)',
+  },
   jobs: {
     type: 'string',
     expects: 'a whole number of notebooks to run at once',
     value: 'N',
     describe: `run up to N notebooks at once (default: the number of cores, here ${os.availableParallelism()}; 1 = one after the other); each kernel's engine gets MNIST_ENGINE_THREADS = cores / N (at least 1) unless that is set already`,
-  },
-  'keep-going': {
-    type: 'boolean',
-    describe: 'run the remaining notebooks after a failure (except those that need it)',
   },
   'out-dir': {
     type: 'string',
