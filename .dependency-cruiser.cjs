@@ -77,6 +77,15 @@ module.exports = {
       to: {},
     },
     {
+      name: 'tests-live-in-a-tier-folder',
+      comment:
+        'A test file outside tests/unit/ and tests/integration/ runs in neither npm run test:unit ' +
+        'nor test:integration; helpers go in tests/support/.',
+      severity: 'error',
+      from: { path: '^tests/[^/]+$' },
+      to: {},
+    },
+    {
       name: 'unit-tests-start-no-commands',
       comment:
         'tests/unit/ runs modules in-process: a test that starts a command (run-script) or drives ' +
