@@ -1,6 +1,7 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
 // Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook.
-// Only lib/ is cruised: scripts/ and tests/ may import anything.
+// scripts/ and tests/ are cruised too: each scripts/ subsystem imports lib/, itself, scripts/shared/
+// and the subsystems named for it; tests/unit/ starts no commands and no Jupyter (see the rules after lib's).
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
   name: `${from}-imports-only-${allowed.length ? allowed.join('-') : 'itself'}`,
@@ -8,6 +9,18 @@ const layer = (from, allowed, why) => ({
   severity: 'error',
   from: { path: `^lib/${from}/` },
   to: { path: '^lib/', pathNot: [`^lib/${from}/`, ...allowed.map((l) => `^lib/${l}/`)] },
+});
+
+/** scripts/<from>/ may import lib/, its own folder, scripts/shared/ and the subsystems in `allowed`. */
+const subsystem = (from, allowed, why) => ({
+  name: `scripts-${from}-imports-${allowed.length ? allowed.join('-') : 'no-other-subsystem'}`,
+  comment: `scripts/${from}/ ${why}`,
+  severity: 'error',
+  from: { path: `^scripts/${from}/` },
+  to: {
+    path: '^(scripts|tests)/',
+    pathNot: [`^scripts/${from}/`, '^scripts/shared/', ...allowed.map((s) => `^scripts/${s}/`)],
+  },
 });
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -40,6 +53,46 @@ module.exports = {
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: '^(scripts|tests)/' },
+    },
+    subsystem('shared', [], 'is what every script uses (options, --help): it uses no subsystem.'),
+    subsystem('cli', [], 'holds the commands learners run; they need lib/ only.'),
+    subsystem('engine', [], 'installs the native engine with lib/ alone.'),
+    subsystem('bench', [], 'times the engines with lib/ alone.'),
+    subsystem('jupyter', [], 'is used by notebooks/ and room/; it uses none of them.'),
+    subsystem('notebooks', ['jupyter'], 'may use scripts/jupyter/ (kernel spec, setup) only.'),
+    subsystem('room', ['jupyter'], 'may use scripts/jupyter/ (env, .venv/) only.'),
+    {
+      name: 'scripts-live-in-a-subsystem-folder',
+      comment: 'A script belongs to one of the scripts/ subsystem folders (see README).',
+      severity: 'error',
+      from: { path: '^scripts/[^/]+$' },
+      to: {},
+    },
+    {
+      name: 'tests-live-in-a-tier-folder',
+      comment:
+        'A test file outside tests/unit/ and tests/integration/ runs in neither npm run test:unit ' +
+        'nor test:integration; helpers go in tests/support/.',
+      severity: 'error',
+      from: { path: '^tests/[^/]+$' },
+      to: {},
+    },
+    {
+      name: 'unit-tests-start-no-commands',
+      comment:
+        'tests/unit/ runs modules in-process: a test that starts a command (run-script) or drives ' +
+        'Jupyter (lab-ui) belongs in tests/integration/.',
+      severity: 'error',
+      from: { path: '^tests/unit/' },
+      to: { path: '^tests/support/(run-script|lab-ui)\\.ts$' },
+    },
+    {
+      name: 'tests-share-only-support',
+      comment:
+        'Test files import tests/support/, never another test file; support imports no test.',
+      severity: 'error',
+      from: { path: '^tests/' },
+      to: { path: '^tests/(unit|integration)/' },
     },
     {
       name: 'no-circular',

@@ -1,6 +1,5 @@
 // Every script follows one CLI convention: a bad option is one stderr line "error: …" naming it and what is allowed, exit 2; --help loads no TensorFlow.js.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -9,51 +8,27 @@ import { describe, it } from 'node:test';
 import { editDistance, nearest, parseCli } from '../../scripts/shared/options.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { SOURCES } from '../../lib/data/fetch.js';
+import { root, runScript, type ScriptRun } from '../support/run-script.js';
 import { missingJupyterTools, toolsPresent } from '../support/system-tools.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-/** The file `npm run <script>` runs ("tsx scripts/<folder>/<script>.ts" in package.json), or a file path. */
-const npmScripts: Record<string, string> = JSON.parse(
-  fs.readFileSync(path.join(root, 'package.json'), 'utf8'),
-).scripts;
-const scriptFile = (script: string) => npmScripts[script]?.replace(/^tsx /, '') ?? script;
 const traceHook = path.join(root, 'tests', 'support', 'fixtures', 'cli', 'trace-tf.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-convention-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+interface Run extends ScriptRun {
   /** @tensorflow/* modules the process imported. */
   tensorflow: string[];
 }
 
 let runs = 0;
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+async function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const trace = path.join(tmp, `trace-${++runs}`);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', traceHook, scriptFile(script), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, MNIST_TRACE_TF: trace, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const tensorflow = fs.existsSync(trace)
-        ? fs.readFileSync(trace, 'utf8').trim().split('\n')
-        : [];
-      resolve({ code, stdout, stderr, tensorflow });
-    }),
-  );
+  const r = await runScript(script, args, {
+    env: { MNIST_TRACE_TF: trace, ...env },
+    nodeArgs: ['--import', traceHook],
+    killAfterMs: 60_000,
+  });
+  const tensorflow = fs.existsSync(trace) ? fs.readFileSync(trace, 'utf8').trim().split('\n') : [];
+  return { ...r, tensorflow };
 }
 
 /** Runs jobs a few at a time: the table is long and each case is a fresh Node process. */

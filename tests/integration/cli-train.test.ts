@@ -1,6 +1,5 @@
 // Tests for `npm run train`: argument validation (incl. a fuzz), JSON output, one-line errors, exit codes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,21 +10,14 @@ import { loadDataset } from '../../lib/data/datasets.js';
 import { predictCnn, resolveCnnConfig } from '../../lib/ml/cnn.js';
 import { loadModel } from '../../lib/ml/persist.js';
 import { useWasm } from '../support/helpers.js';
+import { root, runScriptSync } from '../support/run-script.js';
 import { missingNativeEngine } from '../support/native-tools.js';
 
 /** What `--engine auto` picks here: native TensorFlow once `npm run engine -- native` has run (CI), else wasm. */
 const autoEngine = missingNativeEngine() ? 'wasm' : 'tensorflow';
 
-const root = path.resolve(import.meta.dirname, '../..');
-
 function train(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli/train.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 300_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runScriptSync('train', args, { env, killAfterMs: 300_000 });
 }
 
 /** parseTrainArgs for an MLP command line: checks the kind, and types `model` as the MLP's config. */

@@ -1,12 +1,11 @@
 // Tests for `npm run demo`: a real trained model served on 127.0.0.1, path traversal refused, and headless chromium drawing digits.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadDataset } from '../../lib/data/datasets.js';
@@ -20,8 +19,8 @@ import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { trainModel } from '../../lib/ml/train.js';
 import { quickMnist, useWasm } from '../support/helpers.js';
 import { browserPath } from '../support/system-tools.js';
+import { root, runScript, startScript } from '../support/run-script.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const outDir = path.join(root, 'test-output');
 
 /** Debian's chromium with a fresh profile folder (playwright passes it as --user-data-dir). */
@@ -44,24 +43,9 @@ interface Server {
   stdout: () => string;
 }
 
-/** Starts `scripts/cli/demo.ts` on a free port and resolves once it prints its URL. */
+/** Starts `npm run demo` on a free port and resolves once it prints its URL. */
 function startServer(modelArg: string): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(root, 'scripts', 'cli', 'demo.ts'),
-      '--port',
-      '0',
-      '--model',
-      modelArg,
-    ],
-    {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = startScript('demo', ['--port', '0', '--model', modelArg]);
   let out = '';
   let err = '';
   return new Promise((resolve, reject) => {
@@ -648,17 +632,10 @@ describe('npm run demo without a trained model', { timeout: 120_000 }, () => {
   });
 
   test('rejects a bad --port with a one-line error and exit code 2', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'scripts', 'cli', 'demo.ts'), '--port', '70000'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 2);
+    const r = await runScript('demo', ['--port', '70000']);
+    assert.equal(r.code, 2);
     assert.equal(
-      err.trim(),
+      r.stderr.trim(),
       'error: --port: expected an integer from 0 to 65535 (0 picks a free port), got "70000"',
     );
   });

@@ -1,51 +1,32 @@
 // Tests for `npm run notebooks` (scripts/notebooks/notebooks.ts + nbrun.py), doubling as a smoke test of the tslab kernel protocol.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { joined, readCells } from '../support/ipynb.js';
+import { root, runScript, type ScriptRun } from '../support/run-script.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtures = path.join(root, 'tests', 'support', 'fixtures', 'notebooks');
-const cli = path.join(root, 'scripts', 'notebooks', 'notebooks.ts');
 const testTimeout = { timeout: 180_000 };
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs the CLI; `whenStderr` lets a test act (e.g. send a signal) once stderr matches a pattern. */
 function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   whenStderr?: { pattern: RegExp; then: (pid: number, stderr: string) => void },
-): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--no-build', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
+): Promise<ScriptRun> {
   let fired = false;
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    if (whenStderr && !fired && whenStderr.pattern.test(stderr)) {
-      fired = true;
-      whenStderr.then(child.pid!, stderr);
-    }
+  return runScript('notebooks', ['--no-build', ...args], {
+    env,
+    onStderr: (stderr, child) => {
+      if (whenStderr && !fired && whenStderr.pattern.test(stderr)) {
+        fired = true;
+        whenStderr.then(child.pid!, stderr);
+      }
+    },
   });
-  return new Promise((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
 }
 
 function sha256(file: string): string {

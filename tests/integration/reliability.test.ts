@@ -1,6 +1,5 @@
 // Reliability: interruptions lose nothing, bad data files fail in one line, long runs keep memory flat.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import {
   cpSync,
   mkdirSync,
@@ -18,22 +17,19 @@ import { predict } from '../../lib/ml/evaluate.js';
 import { createMlp } from '../../lib/ml/model.js';
 import { trainModel } from '../../lib/ml/train.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
+import { root, runScriptSync, startScript } from '../support/run-script.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const modelName = `test-reliability-${process.pid}`;
 const modelDir = path.join(root, 'data', 'models', modelName);
 after(() => rmSync(modelDir, { recursive: true, force: true }));
 
 /** Starts `npm run train` as a child; resolves once `ready` matches its stdout. */
 function startTraining(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli/train.ts', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = startScript('train', args);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const waitFor = async (pattern: RegExp) => {
     for (let i = 0; i < 1200 && !pattern.test(stdout); i++)
@@ -45,24 +41,17 @@ function startTraining(args: string[]) {
 
 describe('interruptions', () => {
   it('SIGINT during training stops after the current batch, keeps the old saved model whole, exits 130', async () => {
-    const first = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/cli/train.ts',
-        '--dataset',
-        'mnist-quick',
-        '--epochs',
-        '1',
-        '--limit-train',
-        '1000',
-        '--save',
-        modelName,
-      ],
-      { cwd: root, encoding: 'utf8' },
-    );
-    assert.equal(first.status, 0, first.stderr);
+    const first = runScriptSync('train', [
+      '--dataset',
+      'mnist-quick',
+      '--epochs',
+      '1',
+      '--limit-train',
+      '1000',
+      '--save',
+      modelName,
+    ]);
+    assert.equal(first.code, 0, first.stderr);
     const before = readFileSync(path.join(modelDir, 'weights.bin'));
     const run = startTraining([
       '--dataset',
@@ -139,12 +128,8 @@ describe('bad data files through the CLI', () => {
       const copy = mkdtempSync(path.join(os.tmpdir(), 'bad-idx-case-'));
       cpSync(dir, copy, { recursive: true });
       damage(path.join(copy, 't10k-labels-idx1-ubyte'));
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', 'scripts/cli/train.ts', '--data-dir', copy, '--epochs', '1'],
-        { cwd: root, encoding: 'utf8' },
-      );
-      assert.equal(r.status, 1, r.stderr);
+      const r = runScriptSync('train', ['--data-dir', copy, '--epochs', '1']);
+      assert.equal(r.code, 1, r.stderr);
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0], /^error: /);

@@ -7,7 +7,7 @@
 // Everything binds 127.0.0.1, the accounts have a random prefix, and the accounts and homes are removed
 // at the end, also when an assertion failed.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { WebSocket } from 'undici';
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { setting } from '../../lib/core/settings.js';
+import { runScriptSync, startScript } from '../support/run-script.js';
 import { browserPath, toolsPresent } from '../support/system-tools.js';
 import { freePort } from '../../scripts/jupyter/env.js';
 import { oomKills, peakBytes, type RoomCgroup } from '../../scripts/room/cgroup.js';
@@ -45,12 +46,8 @@ function whyNot(): string | undefined {
 }
 
 function roomCli(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/room/room.ts', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout + r.stderr };
+  const r = runScriptSync('room', args, { killAfterMs: 120_000 });
+  return { code: r.code, out: r.output };
 }
 
 /** Just enough of a cookie jar for the hub's login: name=value pairs, later ones replacing earlier. */
@@ -340,31 +337,24 @@ test(
     let peakRss = 0;
     let sampler: NodeJS.Timeout | undefined;
     try {
-      launcher = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/room/room.ts',
-          'start',
-          '--dir',
-          dir,
-          '--home-base',
-          homes,
-          '--learners',
-          String(LEARNERS),
-          '--prefix',
-          prefix,
-          '--admin',
-          admin,
-          '--port',
-          String(port),
-          '--quick',
-          '--mem-limit',
-          '1500M',
-        ],
-        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      launcher = startScript('room', [
+        'start',
+        '--dir',
+        dir,
+        '--home-base',
+        homes,
+        '--learners',
+        String(LEARNERS),
+        '--prefix',
+        prefix,
+        '--admin',
+        admin,
+        '--port',
+        String(port),
+        '--quick',
+        '--mem-limit',
+        '1500M',
+      ]);
       let log = '';
       launcher.stdout?.on('data', (d: Buffer) => (log += d.toString()));
       launcher.stderr?.on('data', (d: Buffer) => (log += d.toString()));

@@ -1,42 +1,17 @@
 // Tests for `npm run student-copies`: cleared outputs, no solutions, refusing to overwrite, and copies that still run.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { rewriteImports, SOLUTIONS_ELSEWHERE } from '../../scripts/notebooks/student-copies.js';
 import { joined, readCells } from '../support/ipynb.js';
+import { root, runScript } from '../support/run-script.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const notebooks = fs
   .readdirSync(path.join(root, 'notebooks'))
   .filter((f) => f.endsWith('.ipynb'))
   .sort();
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts', 'notebooks', script), ...args],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 describe('npm run student-copies', { timeout: 300_000 }, () => {
   let tmp: string;
@@ -45,7 +20,7 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-student-copies-'));
     copies = path.join(tmp, 'copies');
-    const r = await run('student-copies.ts', [copies]);
+    const r = await runScript('student-copies', [copies]);
     assert.equal(r.code, 0, r.stderr);
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -136,14 +111,14 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
     const dir = path.join(tmp, 'busy');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'my-notes.txt'), 'keep me');
-    const refused = await run('student-copies.ts', [dir]);
+    const refused = await runScript('student-copies', [dir]);
     assert.equal(refused.code, 2);
     assert.match(
       refused.stderr,
       /^error: [^\n]*busy exists and is not empty[^\n]*--force[^\n]*\n$/,
     ); // one line
     assert.deepEqual(fs.readdirSync(dir), ['my-notes.txt']);
-    const forced = await run('student-copies.ts', [dir, '--force']);
+    const forced = await runScript('student-copies', [dir, '--force']);
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(fs.readFileSync(path.join(dir, 'my-notes.txt'), 'utf8'), 'keep me');
     assert.ok(notebooks.every((f) => fs.existsSync(path.join(dir, f))));
@@ -155,17 +130,17 @@ describe('npm run student-copies', { timeout: 300_000 }, () => {
   });
 
   it('refuses the project notebooks folder and a missing argument', async () => {
-    const own = await run('student-copies.ts', [path.join(root, 'notebooks'), '--force']);
+    const own = await runScript('student-copies', [path.join(root, 'notebooks'), '--force']);
     assert.equal(own.code, 2);
     assert.match(own.stderr, /^error: .*notebooks holds the project's own notebooks/);
-    const none = await run('student-copies.ts', []);
+    const none = await runScript('student-copies', []);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /^error: arguments: missing; expected one folder DIR/);
   });
 
   it('a copy outside the checkout runs through the notebook runner on the kit engine (one TensorFlow.js)', async () => {
     const out = path.join(tmp, 'executed');
-    const r = await run('notebooks.ts', [
+    const r = await runScript('notebooks', [
       '--quick',
       '--out-dir',
       out,

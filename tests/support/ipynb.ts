@@ -1,8 +1,6 @@
 // What the notebook tests share: the .ipynb parts they read, outputs as text, and running the notebook runner.
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runScript, type ScriptRun } from './run-script.js';
 
 export interface IpynbOutput {
   output_type: string;
@@ -41,29 +39,9 @@ export function outputsOf(file: string): { text: string; pngs: number; codeCells
   return { text, pngs, codeCells: cells.length };
 }
 
-export interface RunnerResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout and stderr interleaved as they arrived. */
-  readonly output: string;
-}
+export type RunnerResult = ScriptRun;
 
 /** `npm run notebooks -- ...args` from the project root, with extra environment for the kernels. */
 export function runNotebooks(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunnerResult> {
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-  const cli = path.join(root, 'scripts', 'notebooks', 'notebooks.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
-  child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
-  return new Promise((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr, output })),
-  );
+  return runScript('notebooks', args, { env });
 }

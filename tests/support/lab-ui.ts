@@ -1,11 +1,10 @@
 // Driving JupyterLab 4 and Notebook 7 like a person (menus, dialogs, toolbar) and reading what their pages show, for the browser tests.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-
-const root = path.resolve(import.meta.dirname, '../..');
+import { startScript } from './run-script.js';
 
 export interface Server {
   child: ChildProcess;
@@ -16,11 +15,7 @@ export interface Server {
 
 /** Starts `npm run jupyter` (scripts/jupyter/jupyter.ts) with `args`; resolves once it prints its address. */
 export async function startJupyter(args: string[]): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'scripts', 'jupyter', 'jupyter.ts'), ...args],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = startScript('jupyter', args);
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-200_000)));
   const url = await new Promise<string>((resolve, reject) => {

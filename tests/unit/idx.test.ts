@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseIdx, readIdxFile } from '../../lib/data/idx.js';
 import { DataError } from '../../lib/core/errors.js';
+import { rejectsWithCode } from '../support/rejects.js';
 import {
   idxBytes,
   imageBytes,
@@ -22,17 +23,9 @@ async function rejectsData(
   file: string,
   ...snippets: string[]
 ): Promise<void> {
-  await assert.rejects(
-    async () => fn(),
-    (err: unknown) => {
-      assert.ok(err instanceof DataError, `expected DataError, got ${String(err)}`);
-      assert.equal(err.code, code, err.message);
-      assert.equal(err.file, file);
-      assert.ok(err.message.startsWith(file), err.message);
-      for (const s of snippets) assert.ok(err.message.includes(s), `"${err.message}" lacks "${s}"`);
-      return true;
-    },
-  );
+  const err = await rejectsWithCode(fn, DataError, code, ...snippets);
+  assert.equal(err.file, file);
+  assert.ok(err.message.startsWith(file), err.message);
 }
 
 describe('parseIdx', () => {
