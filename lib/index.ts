@@ -14,7 +14,7 @@ export { classCounts } from './data/class-counts.js';
 export { headSplit, scaleImages, shuffleLabels, sortByLabel } from './data/transforms.js';
 
 // --- The engine and the model --------------------------------------------------------------------
-export { initEngine } from './ml/engine.js';
+export { initEngine } from './engine/engine.js';
 export {
   createMlp,
   MODEL_OF_RECORD,
@@ -39,7 +39,7 @@ export {
   type Predictions,
 } from './ml/evaluate.js';
 export { loadModel, saveModel } from './ml/persist.js';
-export { measureMatmulFloor } from './ml/floor.js';
+export { measureMatmulFloor } from './engine/floor.js';
 
 // --- Figures (plotly) and images -----------------------------------------------------------------
 export { barChart, digitHeatmap, histogram, lineChart, type Figure } from './viz/charts.js';
@@ -128,7 +128,7 @@ export {
   conv2dBackpropInputKernel,
   maxPoolGradKernel,
   ensureConvGradient,
-} from './ml/conv-gradient.js';
+} from './engine/conv-gradient.js';
 export {
   CNN_DEFAULTS,
   SeededDropout,

@@ -3,10 +3,10 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../lib/data/datasets.js';
-import { initEngine, type EngineName, type EngineReport } from '../lib/ml/engine.js';
+import { initEngine, type EngineName, type EngineReport } from '../lib/engine/engine.js';
 import { createCnn, trainCnn } from '../lib/ml/cnn.js';
 import { createMlp } from '../lib/ml/model.js';
-import { measureMatmulFloor, type FloorMeasurement } from '../lib/ml/floor.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../lib/engine/floor.js';
 import { median, peakRssMiB } from '../lib/core/stats.js';
 import { standardDense } from '../lib/ml/forward.js';
 import { trainModel } from '../lib/ml/train.js';

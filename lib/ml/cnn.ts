@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
-import { ensureConvGradient } from './conv-gradient.js';
+import { ensureConvGradient } from '../engine/conv-gradient.js';
 import { predictionsFrom, type Predictions } from './evaluate.js';
 import { check, checkTrainingFields, isPositiveInt } from './model.js';
 import {

@@ -1,6 +1,6 @@
 // The matrix products one training step must compute, and how fast this engine runs them: the speed floor.
 import * as tf from '@tensorflow/tfjs';
-import type { MlpConfig } from './model.js';
+import type { MlpConfig } from '../ml/model.js';
 
 /** One matrix product a·b with a: [m, k] and b: [k, n]. */
 export interface Product {
