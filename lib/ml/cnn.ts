@@ -185,8 +185,8 @@ export interface ClassifierTrainConfig {
   readonly seed: number;
 }
 
-/** Everything the MLP's trainModel takes but its dense-layer override. */
-export type CnnTrainOptions = Omit<TrainOptions, 'dense'>;
+/** Everything the MLP's trainModel takes but its choice of gradient method. */
+export type CnnTrainOptions = Omit<TrainOptions, 'gradients'>;
 
 /** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
 function inputShapeOf(model: tf.LayersModel): number[] {
@@ -343,5 +343,7 @@ export async function trainCnn(
   const rng = createRng(options.seed ?? config.seed);
   const trainer = layersTrainer(model, config, data, batchSize);
   const { history, stop } = await runEpochs(trainer, data.train, rng, options);
-  return { history, stop, backend: tf.getBackend(), batchSize, trainSamples: data.train.count };
+  const backend = tf.getBackend();
+  // tf.variableGrads on the layers model: a written-out backward pass exists only for the MLP.
+  return { history, stop, backend, gradients: 'tape', batchSize, trainSamples: data.train.count };
 }

@@ -1,7 +1,7 @@
 // Evaluation of a trained model: predictions with probabilities, accuracy, loss, confusion matrix, per-class scores.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
-import { forwardLogits, standardDense } from './forward.js';
+import { forwardLogits } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
 
 export interface Predictions {
@@ -31,7 +31,7 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
     const n = Math.min(EVAL_BATCH, split.count - start);
     const [probs, losses] = tf.tidy(() => {
       const x = tf.tensor2d(split.images.subarray(start * d, (start + n) * d), [n, d]);
-      const logits = forwardLogits(vars, x, config, standardDense);
+      const logits = forwardLogits(vars, x, config);
       const labels = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + n), 'int32'), k);
       const ce = tf.losses.softmaxCrossEntropy(
         labels,
