@@ -133,7 +133,6 @@ export {
   CNN_DEFAULTS,
   SeededDropout,
   createCnn,
-  predictCnn,
   resolveCnnConfig,
   trainCnn,
   type ClassifierTrainConfig,

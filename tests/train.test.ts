@@ -162,7 +162,7 @@ describe('trainModel', () => {
     assert.match(result.stop!.message, /exploded to .* at epoch 1, batch \d+ of 16/);
     const weights = denseVariables(model).map((v) => v.dataSync());
     assert.ok(weights.every((w) => w.every(Number.isFinite)));
-    assert.ok(Number.isFinite(predict(model, config, head(data.test, 100)).loss));
+    assert.ok(Number.isFinite(predict(model, head(data.test, 100)).loss));
     model.dispose();
   });
 

@@ -51,7 +51,7 @@ export function activationDerivative(a: tf.Tensor2D, activation: Activation): tf
 export function forwardLogits(
   vars: readonly tf.Variable[],
   x: tf.Tensor2D,
-  config: MlpConfig,
+  config: Pick<MlpConfig, 'activation'>,
   masks?: readonly tf.Tensor2D[],
 ): tf.Tensor2D {
   let h = x;

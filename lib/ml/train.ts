@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { sigintWhileHandled } from '../core/interrupt.js';
-import { predict } from './evaluate.js';
+import { predictMlp } from './evaluate.js';
 import { leanAdam, stockAdam, type Updater } from './adam.js';
 import { mlpGradients } from './backprop.js';
 import { forwardLogits, l2Penalty } from './forward.js';
@@ -249,7 +249,7 @@ function lossStop(
 /** Loss and accuracy of the validation and test splits, where present and asked for. */
 function evaluateSplits(model: tf.LayersModel, config: MlpConfig, data: TrainData) {
   const score = (split?: Split) =>
-    split && split.count > 0 ? predict(model, config, split) : undefined;
+    split && split.count > 0 ? predictMlp(model, config, split) : undefined;
   const val = score(data.validation);
   const test = score(data.test);
   return {
