@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
-import type { EngineName } from '../../lib/ml/engine.js';
+import type { EngineName } from '../../lib/engine/engine.js';
 import { formatPercent } from '../../lib/core/format.js';
 import { median } from '../../lib/core/stats.js';
 import type { BenchModel, EngineResult } from './child.js';

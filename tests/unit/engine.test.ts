@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, parseEngineChoice, type PackageLoader } from '../../lib/ml/engine.js';
-import { wantedWasmThreads } from '../../lib/ml/wasm-threads.js';
+import { initEngine, parseEngineChoice, type PackageLoader } from '../../lib/engine/engine.js';
+import { wantedWasmThreads } from '../../lib/engine/wasm-threads.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
 import { missingNativeEngine } from '../support/native-tools.js';
 
