@@ -1,5 +1,5 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
-// Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook.
+// Each layer may import only the layers below it: core ← data ← engine ← ml ← viz ← notebook.
 // scripts/ and tests/ are cruised too: each scripts/ subsystem imports lib/, itself, scripts/shared/
 // and the subsystems named for it; tests/unit/ starts no commands and no Jupyter (see the rules after lib's).
 /** @param {string} from @param {string[]} allowed */
@@ -29,16 +29,25 @@ module.exports = {
     layer('core', [], 'is the bottom layer: it imports nothing of ours.'),
     layer('data', ['core'], 'may import lib/core only.'),
     layer(
-      'ml',
+      'engine',
       ['core', 'data'],
-      'may import lib/core and lib/data only (no charts, no notebook code).',
+      'patches and measures TensorFlow.js engines: it may import lib/core and lib/data only (no model).',
+    ),
+    layer(
+      'ml',
+      ['core', 'data', 'engine'],
+      'may import lib/core, data and engine only (no charts, no notebook code).',
     ),
     layer(
       'viz',
-      ['core', 'data', 'ml'],
-      'may import lib/core, lib/data and lib/ml only (not lib/notebook).',
+      ['core', 'data', 'engine', 'ml'],
+      'may import lib/core, data, engine and ml only (not lib/notebook).',
     ),
-    layer('notebook', ['core', 'data', 'ml', 'viz'], 'may import lib/core, data, ml and viz only.'),
+    layer(
+      'notebook',
+      ['core', 'data', 'engine', 'ml', 'viz'],
+      'may import lib/core, data, engine, ml and viz only.',
+    ),
     {
       name: 'index-is-for-notebooks',
       comment:

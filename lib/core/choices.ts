@@ -19,7 +19,7 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export const FETCHABLE_DATASETS = ['fashion-mnist', 'mnist'] as const;
 export type FetchableDataset = (typeof FETCHABLE_DATASETS)[number];
 
-/** The TensorFlow.js engines, best first (lib/ml/engine.ts). */
+/** The TensorFlow.js engines, best first (lib/engine/engine.ts). */
 export const ENGINE_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 

@@ -6,7 +6,7 @@ import {
   type DatasetName,
   type EngineChoice,
 } from '../../lib/core/choices.js';
-import { parseEngineChoice } from '../../lib/ml/engine.js';
+import { parseEngineChoice } from '../../lib/engine/engine.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { isModelName } from '../../lib/ml/persist.js';
 import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../../lib/ml/cnn.js';

@@ -33,7 +33,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
   // Loaded only now: TensorFlow.js takes seconds to import, and --help or a typo should not wait for it.
   const tf = await import('@tensorflow/tfjs');
   const { loadDataset } = await import('../../lib/data/datasets.js');
-  const { initEngine } = await import('../../lib/ml/engine.js');
+  const { initEngine } = await import('../../lib/engine/engine.js');
   const { ConfigError } = await import('../../lib/core/errors.js');
   const { createMlp, summarize } = await import('../../lib/ml/model.js');
   const { createCnn, trainCnn } = await import('../../lib/ml/cnn.js');

@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   const log = (line: string) => console.error(`engine: ${line}`);
   const action = (positionals[0] ?? 'status') as (typeof ACTIONS)[number];
   if (action === 'status') {
-    const { initEngine } = await import('../../lib/ml/engine.js');
+    const { initEngine } = await import('../../lib/engine/engine.js');
     console.log((await initEngine('auto')).summary);
     return 0;
   }

@@ -7,7 +7,8 @@ import { parseTrainArgs, type TrainCliOptions } from '../../scripts/cli/train-ar
 import { ConfigError } from '../../lib/core/errors.js';
 import { createRng } from '../../lib/core/random.js';
 import { loadDataset } from '../../lib/data/datasets.js';
-import { predictCnn, resolveCnnConfig } from '../../lib/ml/cnn.js';
+import { resolveCnnConfig } from '../../lib/ml/cnn.js';
+import { predict } from '../../lib/ml/evaluate.js';
 import { loadModel } from '../../lib/ml/persist.js';
 import { useWasm } from '../support/helpers.js';
 import { root, runScriptSync } from '../support/run-script.js';
@@ -381,7 +382,7 @@ describe('npm run train (process)', () => {
     const loaded = await loadModel(names[0]);
     assert.equal(loaded.kind, 'cnn');
     const { test } = await loadDataset({ dataset: 'mnist' });
-    const scored = predictCnn(loaded.model, test);
+    const scored = predict(loaded.model, test);
     assert.equal(scored.accuracy, epoch.testAccuracy);
     assert.ok(Math.abs(scored.loss - epoch.testLoss) < 1e-9, `${scored.loss} vs ${epoch.testLoss}`);
     loaded.model.dispose();

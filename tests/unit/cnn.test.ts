@@ -4,14 +4,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../lib/data/types.js';
 import { ConfigError } from '../../lib/core/errors.js';
-import { confusionMatrix } from '../../lib/ml/evaluate.js';
-import {
-  CNN_DEFAULTS,
-  createCnn,
-  predictCnn,
-  resolveCnnConfig,
-  trainCnn,
-} from '../../lib/ml/cnn.js';
+import { confusionMatrix, predict } from '../../lib/ml/evaluate.js';
+import { CNN_DEFAULTS, createCnn, resolveCnnConfig, trainCnn } from '../../lib/ml/cnn.js';
 import { permutePixels, pixelPermutation, shiftImages } from '../../lib/data/transforms.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
@@ -63,7 +57,7 @@ describe('createCnn', () => {
   });
 });
 
-describe('trainCnn and predictCnn', () => {
+describe('trainCnn and predict', () => {
   it('learns real digits: 3,000 training images, 2 epochs of batch 32, over 85 % on 2,000 unseen ones', async () => {
     const { model, config } = createCnn();
     const result = await trainCnn(
@@ -77,8 +71,8 @@ describe('trainCnn and predictCnn', () => {
     const [e1, e2] = result.history;
     assert.ok(e2.loss < e1.loss, `training loss falls: ${e1.loss} → ${e2.loss}`);
     assert.ok(e2.testAccuracy! > 0.85, `test accuracy ${e2.testAccuracy}`);
-    // predictCnn gives the kit's Predictions: consistent with the epoch metric and with itself.
-    const p = predictCnn(model, data.test);
+    // predict gives the kit's Predictions: consistent with the epoch metric and with itself.
+    const p = predict(model, data.test);
     assert.equal(p.accuracy, e2.testAccuracy);
     assert.equal(p.probabilities.length, data.test.count * 10);
     const m = confusionMatrix(p);
@@ -124,7 +118,7 @@ describe('trainCnn and predictCnn', () => {
       /the loss became NaN at epoch 1, batch \d of 8; the weights from the last good batch were kept/,
     );
     assert.ok(weightsOf(model).every((w) => w.every(Number.isFinite)));
-    assert.ok(predictCnn(model, head(data.test, 10)).probabilities.every(Number.isFinite));
+    assert.ok(predict(model, head(data.test, 10)).probabilities.every(Number.isFinite));
     model.dispose();
   });
 
@@ -157,7 +151,7 @@ describe('trainCnn and predictCnn', () => {
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const few = head(data.test, 50);
-    assert.deepEqual(predictCnn(loaded, few).probabilities, predictCnn(model, few).probabilities);
+    assert.deepEqual(predict(loaded, few).probabilities, predict(model, few).probabilities);
     model.dispose();
     loaded.dispose();
   });
