@@ -10,7 +10,7 @@ export { createRng, permutation } from './core/random.js';
 
 // --- Data: loading, class counts, and the deliberate damage of notebook 05 -----------------------
 export type { Dataset, Split } from './data/types.js';
-export { defaultDataDir, loadDataset } from './data/datasets.js';
+export { loadDataset } from './data/datasets.js';
 export { classCounts } from './data/class-counts.js';
 export { headSplit, scaleImages, shuffleLabels, sortByLabel } from './data/transforms.js';
 
