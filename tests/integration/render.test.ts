@@ -109,6 +109,27 @@ describe('renderPng', { skip }, () => {
     assert.deepEqual(pngHeader(png), { width: 300, height: 200 });
   });
 
+  test('where SIGINT has a listener (a tslab kernel), a SIGINT leaves the browser open and the process running', async () => {
+    await closeRenderer();
+    const kernelListener = () => undefined; // like tslab's: the signal no longer ends the process
+    process.on('SIGINT', kernelListener);
+    try {
+      await renderPng(learningCurves, { width: 300, height: 200 });
+      const launched = rendererStats();
+      const handled = new Promise((resolve) => process.once('SIGINT', resolve));
+      process.kill(process.pid, 'SIGINT');
+      await handled;
+      // Playwright's default handler would now be closing the browser, then exit the process (130).
+      const png = await renderPng(learningCurves, { width: 300, height: 200 });
+      assert.deepEqual(pngHeader(png), { width: 300, height: 200 });
+      const after = rendererStats();
+      assert.equal(after.launchMs, launched.launchMs, 'the interrupt closed the browser');
+      assert.equal(after.figures, launched.figures + 1);
+    } finally {
+      process.off('SIGINT', kernelListener);
+    }
+  });
+
   test('bad sizes and a missing MNIST_NB_BROWSER give a RenderError naming the value', async () => {
     await assert.rejects(renderPng(learningCurves, { width: 0 }), RenderError);
     await closeRenderer();

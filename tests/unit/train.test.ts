@@ -1,12 +1,13 @@
 // Tests for the training loop: reproducible, equal to a by-hand step, NaN/explosion stops, no leaks.
 import assert from 'node:assert/strict';
+import * as vm from 'node:vm';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../lib/data/types.js';
 import { predict } from '../../lib/ml/evaluate.js';
 import { forwardLogits, l2Penalty } from '../../lib/ml/forward.js';
 import { createMlp, denseVariables, MODEL_OF_RECORD } from '../../lib/ml/model.js';
-import { trainModel } from '../../lib/ml/train.js';
+import { trainModel, type TrainResult } from '../../lib/ml/train.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
 let data: Dataset;
@@ -247,9 +248,9 @@ describe('trainModel', () => {
           },
         },
       );
-      // The loop lets signals in every 16 batches: the stop comes at batch 16 of epoch 2 (32 per epoch).
+      // The loop lets signals in after every batch: the stop comes right after the batch it arrived in.
       assert.equal(result.stop?.reason, 'interrupted');
-      assert.deepEqual([result.stop?.epoch, result.stop?.batch], [2, 16]);
+      assert.deepEqual([result.stop?.epoch, result.stop?.batch], [2, 1]);
       assert.equal(result.history.length, 1);
       assert.equal(errors.length, 1);
       assert.match(errors[0], /^Interrupted: training stops after the current batch/);
@@ -261,6 +262,54 @@ describe('trainModel', () => {
       [],
       'the training left its SIGINT listener behind',
     );
+    model.dispose();
+  });
+
+  it('a SIGINT stops a training started as tslab starts a cell (vm, breakOnSigint), and only it', async (t) => {
+    const { model, config } = createMlp();
+    const kernel = () => model.getWeights()[0].dataSync().slice();
+    const initial = kernel();
+    const errors: string[] = [];
+    t.mock.method(console, 'error', (line: string) => errors.push(line));
+    const kernelListener = () => undefined; // tslab's: it only rejects the cell's awaited promise
+    process.on('SIGINT', kernelListener);
+    const cell = globalThis as { startTraining?: () => Promise<TrainResult> };
+    cell.startTraining = () =>
+      trainModel(
+        model,
+        config,
+        { train: head(data.train, 1024) },
+        {
+          epochs: 3,
+          batchSize: 32,
+          evaluate: false,
+          onBatch: (m) => {
+            if (m.epoch === 2 && m.batch === 1) process.kill(process.pid, 'SIGINT');
+          },
+        },
+      );
+    try {
+      // As tslab's executor runs a cell: its synchronous part (trainModel up to its first await)
+      // runs with every SIGINT listener removed. Arming there would also leave Node's exit-on-SIGINT
+      // handler in force, and the SIGINT below would end this test process.
+      const training = vm.runInThisContext('startTraining()', { breakOnSigint: true });
+      const result = await (training as Promise<TrainResult>);
+      assert.equal(result.stop?.reason, 'interrupted', 'the SIGINT did not stop the training');
+      assert.deepEqual([result.stop?.epoch, result.stop?.batch], [2, 1]);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0], /^Interrupted: training stops after the current batch/);
+      // The model keeps the weights of the 33 batches it trained on.
+      const trained = kernel();
+      assert.ok(trained.every(Number.isFinite));
+      assert.ok(
+        trained.some((w, i) => w !== initial[i]),
+        'the weights are the initial ones',
+      );
+    } finally {
+      delete cell.startTraining;
+      process.off('SIGINT', kernelListener);
+    }
+    assert.deepEqual(process.listeners('SIGINT'), [], 'a SIGINT listener was left behind');
     model.dispose();
   });
 
