@@ -1,6 +1,7 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
 // Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook, and cli beside viz.
-// Only lib/ is cruised: scripts/ and tests/ may import anything.
+// lib/ and browser/ are cruised: the browser bundle takes only the DOM- and Node-free modules of lib/
+// it needs. scripts/ and tests/ may import anything.
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
   name: `${from}-imports-only-${allowed.length ? allowed.join('-') : 'itself'}`,
@@ -45,10 +46,21 @@ module.exports = {
     },
     {
       name: 'lib-stays-in-lib',
-      comment: 'lib/ must not import scripts/ or tests/.',
+      comment: 'lib/ must not import scripts/, tests/ or browser/ (browser code, bundled apart).',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(scripts|tests)/' },
+      to: { path: '^(scripts|tests|browser)/' },
+    },
+    {
+      name: 'browser-takes-pure-lib-only',
+      comment:
+        'browser/ is bundled for the page and the widget: from lib/ it may import only DOM- and Node-free modules.',
+      severity: 'error',
+      from: { path: '^browser/' },
+      to: {
+        path: '^lib/',
+        pathNot: ['^lib/data/preprocess\\.ts$', '^lib/notebook/widget-model\\.ts$'],
+      },
     },
     {
       name: 'no-circular',
