@@ -1,7 +1,7 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
 // Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook, and cli beside viz.
-// lib/ and browser/ are cruised: the browser bundle takes only the DOM- and Node-free modules of lib/
-// it needs. scripts/ and tests/ may import anything.
+// lib/, browser/ and scripts/ are cruised: what runs must not need a devDependency, and the browser
+// bundle takes only the DOM-free modules of lib/ it needs. tests/ may import anything.
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
   name: `${from}-imports-only-${allowed.length ? allowed.join('-') : 'itself'}`,
@@ -61,6 +61,14 @@ module.exports = {
         path: '^lib/',
         pathNot: ['^lib/data/preprocess\\.ts$', '^lib/notebook/widget-model\\.ts$'],
       },
+    },
+    {
+      name: 'run-time-needs-no-dev-dependency',
+      comment:
+        'lib/, browser/ and the scripts run for users (kernel, npm run …): a devDependency they import belongs in dependencies.',
+      severity: 'error',
+      from: { path: '^(lib|browser|scripts)/' },
+      to: { dependencyTypes: ['npm-dev'] },
     },
     {
       name: 'no-circular',
