@@ -52,7 +52,7 @@ export default defineConfig(
   },
   {
     // The CommonJS files: tool configs and the tfjs-node stand-in for danfojs-node.
-    files: ['**/*.cjs', 'scripts/danfo-tfjs/*.js'],
+    files: ['**/*.cjs', 'packages/danfo-tfjs-stub/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly' },

@@ -1,5 +1,5 @@
 // Parses and validates `npm run train` arguments before any work starts: every error names the option and its range.
-import { parseEngineChoice, type EngineChoice } from '../ml/engine.js';
+import { parseEngineChoice, type EngineChoice } from '../engine/engine.js';
 import { ConfigError } from '../core/errors.js';
 import { isModelName } from '../ml/persist.js';
 import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../ml/cnn.js';

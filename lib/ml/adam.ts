@@ -25,7 +25,7 @@ export function stockAdam(vars: readonly tf.Variable[], learningRate: number): U
  *   w ← w − α·m / (√v + ε̂)   with α = lr·√(1 − β2ᵗ)/(1 − β1ᵗ) and ε̂ = ε·√(1 − β2ᵗ)
  * (multiply numerator and denominator by √(1 − β2ᵗ)): the two bias corrections become scalars computed
  * once per step instead of two passes over each weight tensor. Same numbers to fp32 rounding
- * (tests/adam.test.ts).
+ * (tests/unit/adam.test.ts).
  */
 
 /** Adam with tf.train.adam's defaults (β1 0.9, β2 0.999, ε the engine's epsilon), in 12 kernels a weight. */

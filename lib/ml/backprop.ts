@@ -118,7 +118,7 @@ export function backward(
 
 /**
  * Loss (cross-entropy + L2) and gradients of the MLP on one batch, by the written-out backward pass:
- * the same numbers as `tf.variableGrads` of the same loss, to fp32 rounding (tests/backprop.test.ts).
+ * the same numbers as `tf.variableGrads` of the same loss, to fp32 rounding (tests/unit/backprop.test.ts).
  */
 export function mlpGradients(
   vars: readonly tf.Tensor[],
