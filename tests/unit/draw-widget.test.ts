@@ -4,10 +4,14 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { KitError } from '../lib/core/errors.js';
-import { createMlp } from '../lib/ml/model.js';
-import { drawDigitWidget, drawPadBundle, drawPadBundlePath } from '../lib/notebook/draw-widget.js';
-import { useWasm } from './helpers.js';
+import { KitError } from '../../lib/core/errors.js';
+import { createMlp } from '../../lib/ml/model.js';
+import {
+  drawDigitWidget,
+  drawPadBundle,
+  drawPadBundlePath,
+} from '../../lib/notebook/draw-widget.js';
+import { useWasm } from '../support/helpers.js';
 
 test('the widget inlines build/browser/draw-pad.js, the file the demo page loads, and no other script', async () => {
   await useWasm();
