@@ -12,6 +12,7 @@ import {
   drawPadBundlePath,
 } from '../../lib/notebook/draw-widget.js';
 import { useWasm } from '../support/helpers.js';
+import { rejectsWithCode } from '../support/rejects.js';
 
 test('the widget inlines build/browser/draw-pad.js, the file the demo page loads, and no other script', async () => {
   await useWasm();
@@ -33,14 +34,13 @@ test('the widget inlines build/browser/draw-pad.js, the file the demo page loads
   );
 });
 
-test('a missing bundle fails with its path and the command that builds it', () => {
+test('a missing bundle fails with its path and the command that builds it', async () => {
   const missing = path.join(tmpdir(), `no-such-dir-${process.pid}`, 'draw-pad.js');
-  assert.throws(
+  await rejectsWithCode(
     () => drawPadBundle(missing),
-    (error: unknown) =>
-      error instanceof KitError &&
-      error.code === 'draw-pad-missing' &&
-      error.message.includes(missing) &&
-      error.message.includes('npm run build'),
+    KitError,
+    'draw-pad-missing',
+    missing,
+    'npm run build',
   );
 });
