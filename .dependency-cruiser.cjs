@@ -2,6 +2,8 @@
 // Each layer may import only the layers below it: core ← data ← engine ← ml ← viz ← notebook.
 // scripts/ and tests/ are cruised too: each scripts/ subsystem imports lib/, itself, scripts/shared/
 // and the subsystems named for it; tests/unit/ starts no commands and no Jupyter (see the rules after lib's).
+// browser/ is cruised as well: it takes only the DOM- and Node-free modules of lib/ it needs, and what
+// runs for users (lib/, browser/, scripts/) imports no devDependency.
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
   name: `${from}-imports-only-${allowed.length ? allowed.join('-') : 'itself'}`,
@@ -58,10 +60,29 @@ module.exports = {
     },
     {
       name: 'lib-stays-in-lib',
-      comment: 'lib/ must not import scripts/ or tests/.',
+      comment: 'lib/ must not import scripts/, tests/ or browser/ (browser code, bundled apart).',
       severity: 'error',
       from: { path: '^lib/' },
-      to: { path: '^(scripts|tests)/' },
+      to: { path: '^(scripts|tests|browser)/' },
+    },
+    {
+      name: 'browser-takes-pure-lib-only',
+      comment:
+        'browser/ is bundled for the page and the widget: from lib/ it may import only DOM- and Node-free modules.',
+      severity: 'error',
+      from: { path: '^browser/' },
+      to: {
+        path: '^lib/',
+        pathNot: ['^lib/data/preprocess\\.ts$', '^lib/notebook/widget-model\\.ts$'],
+      },
+    },
+    {
+      name: 'run-time-needs-no-dev-dependency',
+      comment:
+        'lib/, browser/ and the scripts run for users (kernel, npm run …): a devDependency they import belongs in dependencies.',
+      severity: 'error',
+      from: { path: '^(lib|browser|scripts)/' },
+      to: { dependencyTypes: ['npm-dev'] },
     },
     subsystem('shared', [], 'is what every script uses (options, --help): it uses no subsystem.'),
     subsystem('cli', [], 'holds the commands learners run; they need lib/ only.'),

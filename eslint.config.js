@@ -1,4 +1,4 @@
-// ESLint (flat config) for lib/, scripts/ and tests/: the recommended JavaScript and typescript-eslint
+// ESLint (flat config) for lib/, browser/, scripts/ and tests/: the recommended JavaScript and typescript-eslint
 // rules, plus the type-aware promise rules, since a forgotten `await` fails no notebook cell.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    // demo/ is browser code served as-is; notebooks are checked by tslab when they run.
+    // demo/ holds the page's HTML, CSS and a one-line script; notebooks are checked by tslab when they run.
     ignores: [
       'build/',
       'node_modules/',
@@ -26,7 +26,11 @@ export default defineConfig(
   {
     files: ['**/*.ts'],
     languageOptions: {
-      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
+      // browser/ has its own project (DOM types, no Node types); a file takes the first that lists it.
+      parserOptions: {
+        project: ['./tsconfig.check.json', './browser/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [

@@ -56,6 +56,7 @@ export function kernelDisplay(): Display | undefined {
   }
 }
 
+/** @internal Whether a tslab kernel is displaying: exported for tests (knip --production). */
 export function inNotebook(): boolean {
   return kernelDisplay() !== undefined;
 }
@@ -127,7 +128,10 @@ function checkName(name: string): string {
 // Set after the first interactive figure of this kernel process has carried plotly.js into the page.
 let plotlyInlined = false;
 
-/** Makes the next interactive figure carry plotly.js again (after clearing all outputs in the page). */
+/**
+ * Makes the next interactive figure carry plotly.js again (after clearing all outputs in the page).
+ * @internal Exported for tests (knip --production).
+ */
 export function reloadPlotly(): void {
   plotlyInlined = false;
 }

@@ -113,6 +113,7 @@ export function glyph(ch: string): boolean[][] {
   return parsed.get(ch) ?? parsed.get('?')!;
 }
 
+/** @internal Whether the font draws `ch`: exported for tests (knip --production). */
 export function hasGlyph(ch: string): boolean {
   return parsed.has(ch);
 }

@@ -81,6 +81,7 @@ export function setRendererIdleClose(ms: number): void {
   idleCloseMs = ms;
 }
 
+/** @internal Launch and render timings: exported for tests (knip --production). */
 export function rendererStats(): RendererStats {
   return { ...stats };
 }

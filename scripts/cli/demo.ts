@@ -1,7 +1,8 @@
 // `npm run demo`: a local page (127.0.0.1 only) where you draw a digit and the trained model guesses it live, in the browser.
 //
-// The server hands out a fixed list of files and nothing else: the page (demo/), lib/data/preprocess.ts
-// transpiled for the browser, TensorFlow.js from node_modules, and the three files of one saved model.
+// The server hands out a fixed list of files and nothing else: the page (demo/), the browser bundle
+// (build/browser/draw-pad.js, which the notebook widget inlines too), TensorFlow.js from node_modules,
+// and the three files of one saved model.
 // A request path is looked up as an exact string in that list, so no path from a request ever reaches
 // the file system: "..", encoded or not, cannot escape.
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
@@ -109,15 +110,14 @@ interface Route {
 async function routes(modelDir: string, modelName: string): Promise<Map<string, Route>> {
   const root = projectRoot();
   const demoFile = (name: string) => () => fs.readFile(path.join(root, 'demo', name));
-  // The page runs exactly the code the unit tests check: lib/data/preprocess.ts, transpiled as it is now.
-  const preprocess = await heavy.preprocessBrowserSource('esm');
+  // Checked now so a missing build fails at start with the command to run, not as a 404 in the page.
+  heavy.drawPadBundle();
   const table = new Map<string, Route>([
     ['/', { body: demoFile('index.html'), type: TYPES['.html'] }],
     ['/index.html', { body: demoFile('index.html'), type: TYPES['.html'] }],
-    ['/demo.js', { body: demoFile('demo.js'), type: TYPES['.js'] }],
     ['/style.css', { body: demoFile('style.css'), type: TYPES['.css'] }],
     ['/tf-setup.js', { body: demoFile('tf-setup.js'), type: TYPES['.js'] }],
-    ['/preprocess.js', { body: async () => preprocess, type: TYPES['.js'] }],
+    ['/draw-pad.js', { body: () => fs.readFile(heavy.drawPadBundlePath()), type: TYPES['.js'] }],
     [
       '/vendor/tf.min.js',
       {

@@ -78,7 +78,8 @@ const OPTIONS = {
   },
   'no-build': {
     type: 'boolean',
-    describe: 'skip the tsc -p . build of lib/ (notebooks import ../build/lib/*.js)',
+    describe:
+      'skip `npm run build` (notebooks import ../build/lib/*.js, the widget build/browser/draw-pad.js)',
   },
   verbose: { type: 'boolean', describe: "echo kernel output and each cell's stdout" },
   help: { type: 'boolean', short: 'h', describe: 'this help' },
@@ -212,12 +213,34 @@ function outputPath(file: string, outDir: string | undefined): string {
   return path.join(outDir, sub, path.basename(file));
 }
 
-/** `tsc -p .`: notebooks import the compiled lib from build/lib, so it must be fresh. */
+/**
+ * `npm run build`: notebooks import the compiled lib from build/lib and the draw-a-digit widget
+ * inlines build/browser/draw-pad.js, so both must be fresh. The compilers are devDependencies: an
+ * install without them keeps the build `npm install` made, and says so.
+ */
 async function build(signal: AbortSignal): Promise<void> {
   const started = performance.now();
-  process.stderr.write('building lib/ (tsc -p .) ...\n');
-  const tsc = path.join(projectRoot, 'node_modules', '.bin', 'tsc');
-  const child = spawn(tsc, ['-p', '.'], {
+  if (!fs.existsSync(path.join(projectRoot, 'node_modules', '.bin', 'tsc'))) {
+    const missing = [
+      path.join('build', 'lib', 'index.js'),
+      path.join('build', 'browser', 'draw-pad.js'),
+    ].filter((f) => !fs.existsSync(path.join(projectRoot, f)));
+    if (missing.length)
+      throw new BuildError(
+        `${missing.join(' and ')} missing, and TypeScript (a devDependency) is not installed: run npm install`,
+      );
+    process.stderr.write(
+      'not rebuilding: TypeScript (a devDependency) is not installed; build/ is used as it is\n',
+    );
+    return;
+  }
+  process.stderr.write('building lib/ and browser/ (npm run build) ...\n');
+  // npm sets npm_execpath for the scripts it runs; `npm run notebooks` is how this normally starts.
+  const npm = process.env.npm_execpath;
+  const [command, args] = npm
+    ? [process.execPath, [npm, 'run', '--silent', 'build']]
+    : ['npm', ['run', '--silent', 'build']];
+  const child = spawn(command, args, {
     cwd: projectRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     signal,
@@ -230,13 +253,16 @@ async function build(signal: AbortSignal): Promise<void> {
     child.once('error', () => resolve(null));
   });
   if (signal.aborted) return;
-  if (code !== 0) throw new BuildError(output.trim() || `tsc exited with ${code}`);
+  if (code !== 0) throw new BuildError(output.trim() || `npm run build exited with ${code}`);
   process.stderr.write(`built in ${seconds(performance.now() - started)} s\n`);
 }
 
 class BuildError extends KitError {
   constructor(output: string) {
-    super('build', `the build (tsc -p .) failed, so notebooks would import stale code:\n${output}`);
+    super(
+      'build',
+      `the build (npm run build) failed, so notebooks would import stale code:\n${output}`,
+    );
   }
 }
 

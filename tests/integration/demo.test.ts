@@ -13,7 +13,7 @@ import type { Dataset } from '../../lib/data/types.js';
 import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
 import { createMlp, type MlpConfig } from '../../lib/ml/model.js';
 import { saveModel } from '../../lib/ml/persist.js';
-import { drawDigitWidget } from '../../lib/notebook/draw-widget.js';
+import { drawDigitWidget, drawPadBundlePath } from '../../lib/notebook/draw-widget.js';
 import { preprocessDrawing, type GrayImage } from '../../lib/data/preprocess.js';
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { trainModel } from '../../lib/ml/train.js';
@@ -173,13 +173,12 @@ describe('npm run demo', { timeout: 300_000 }, () => {
     assert.match(server!.stdout(), /test accuracy \d+\.\d %/);
   });
 
-  test('serves the page, the preprocessing module, TensorFlow.js and the model with the right types', async () => {
+  test('serves the page, the draw-pad bundle, TensorFlow.js and the model with the right types', async () => {
     const expected: Array<[string, RegExp]> = [
       ['/', /^text\/html/],
       ['/index.html', /^text\/html/],
-      ['/demo.js', /^text\/javascript/],
+      ['/draw-pad.js', /^text\/javascript/],
       ['/style.css', /^text\/css/],
-      ['/preprocess.js', /^text\/javascript/],
       ['/vendor/tf.min.js', /^text\/javascript/],
       ['/info.json', /^application\/json/],
       ['/model/model.json', /^application\/json/],
@@ -200,10 +199,16 @@ describe('npm run demo', { timeout: 300_000 }, () => {
       tfjs.body,
       readFileSync(path.join(root, 'node_modules/@tensorflow/tfjs/dist/tf.min.js')),
     );
-    const pre = (await rawGet(server!.port, '/preprocess.js')).body.toString();
-    assert.match(pre, /export function preprocessDrawing/);
-    assert.doesNotMatch(pre, /^\s*import\s/m, 'the browser module imports nothing');
-    const head = await rawGet(server!.port, '/demo.js', { method: 'HEAD' });
+    // The page loads the very file the notebook widget inlines (tests/draw-widget.test.ts).
+    const pad = await rawGet(server!.port, '/draw-pad.js');
+    assert.deepEqual(pad.body, readFileSync(drawPadBundlePath()));
+    assert.match(
+      pad.body.toString(),
+      /function preprocessDrawing\(/,
+      'preprocess.ts is bundled in',
+    );
+    assert.doesNotMatch(pad.body.toString(), /^\s*import\s/m, 'the bundle imports nothing');
+    const head = await rawGet(server!.port, '/draw-pad.js', { method: 'HEAD' });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
   });
@@ -383,14 +388,14 @@ describe('npm run demo', { timeout: 300_000 }, () => {
           `probabilities ${JSON.stringify(drawn.probabilities?.map((p) => +p.toFixed(3)))}`,
         );
         // The page showed it: the top bar is highlighted and the sentence names it.
-        assert.equal(await page.locator('#bars li.top .label').textContent(), '1');
+        assert.equal(await page.locator('#bars li.dp-top .dp-label').textContent(), '1');
         assert.match(
           (await page.locator('#guess').textContent()) ?? '',
           /The model says: 1 \(\d+ % sure\)/,
         );
         // The bar is drawn to scale: its filled share of the track is the probability.
         const share = await page
-          .locator('#bars li.top .fill')
+          .locator('#bars li.dp-top .dp-fill')
           .evaluate(
             (el) =>
               el.getBoundingClientRect().width / el.parentElement!.getBoundingClientRect().width,

@@ -18,6 +18,7 @@ import { setting } from '../../lib/core/settings.js';
 import { jupyterEnv, resolveSetup } from '../../scripts/jupyter/env.js';
 import {
   addAndRunCell,
+  drawOnWidget,
   hoverFigures,
   openNotebook,
   pageState,
@@ -328,6 +329,16 @@ test(
           const live = await pageState(page);
           await save(page);
           await reopenSaved(t, page, server, served, nb, live);
+        }
+        if (nb === '04-analyse-confusions.ipynb') {
+          // The widget's script (build/browser/draw-pad.js, inlined in the output) runs live.
+          const drawn = await drawOnWidget(page);
+          t.diagnostic(`draw-a-digit widget: ${JSON.stringify(drawn)}`);
+          assert.ok(drawn.widgets >= 1, 'no draw-a-digit widget mounted');
+          assert.ok(Math.abs(drawn.probabilitySum - 1) < 1e-4, JSON.stringify(drawn));
+          assert.equal(drawn.top, 1, `a drawn "1": ${drawn.guess}`);
+          assert.match(drawn.guess, /^The model says: 1 \(\d+ % sure\)$/);
+          await shoot(page, path.join(shots, 'lab-04-draw-widget.png'), '.mnist-draw-widget');
         }
         if (nb === '03-train.ipynb') {
           await t.test(

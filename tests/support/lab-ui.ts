@@ -245,3 +245,31 @@ export async function shoot(page: Page, file: string, selector?: string): Promis
   await page.screenshot({ path: file });
   assert.ok(fs.statSync(file).size > 5000, `${file} is nearly empty`);
 }
+
+export interface WidgetDrawing {
+  /** Draw-a-digit widgets mounted in the page (window.mnistDigitWidgets). */
+  widgets: number;
+  top: number;
+  probabilitySum: number;
+  guess: string;
+}
+
+/** Draws a "1" on the open notebook's draw-a-digit widget with the mouse; what the widget shows then. */
+export async function drawOnWidget(page: Page): Promise<WidgetDrawing> {
+  const widget = page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .mnist-draw-widget').first();
+  await widget.scrollIntoViewIfNeeded();
+  const box = await widget.locator('.dw-pad').boundingBox();
+  assert.ok(box, 'the draw-a-digit widget shows no pad');
+  await page.mouse.move(box.x + 150, box.y + 40);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 138, box.y + 245, { steps: 25 });
+  await page.mouse.up();
+  // Strings, not functions: see PAGE_STATE. Predictions run on the next animation frame.
+  const last = `(window.mnistDigitWidgets || []).map((w) => w.last()).find((r) => r && !r.empty)`;
+  await page.waitForFunction(`Boolean(${last})`, null, { timeout: 10_000 });
+  const result = (await page.evaluate(
+    `(() => { const r = ${last}; return { widgets: window.mnistDigitWidgets.length, top: r.top,` +
+      ` probabilitySum: r.probabilities.reduce((a, b) => a + b, 0) }; })()`,
+  )) as Omit<WidgetDrawing, 'guess'>;
+  return { ...result, guess: (await widget.locator('.dw-guess').textContent()) ?? '' };
+}
