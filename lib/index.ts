@@ -56,7 +56,14 @@ export { digitGalleryPng } from './viz/digit-images.js';
 export { firstLayerImages, weightImages } from './viz/weight-images.js';
 
 // --- Showing things in a notebook cell -----------------------------------------------------------
-export { show, showDigits, showMarkdown, showPng, showTable } from './notebook/display.js';
+export {
+  reloadPlotly,
+  show,
+  showDigits,
+  showMarkdown,
+  showPng,
+  showTable,
+} from './notebook/display.js';
 export { drawDigitWidget, showDrawDigit } from './notebook/draw-widget.js';
 export {
   cellOutput,

@@ -130,7 +130,7 @@ let plotlyInlined = false;
 
 /**
  * Makes the next interactive figure carry plotly.js again (after clearing all outputs in the page).
- * @internal Exported for tests (knip --production).
+ * A figure whose page lost plotly.js tells the learner to call it (`kit.reloadPlotly()`).
  */
 export function reloadPlotly(): void {
   plotlyInlined = false;
@@ -153,7 +153,7 @@ export function interactiveHtml(
   const h = fig.layout.height ?? 450;
   const missing =
     '<p style="color:#a00;font-family:sans-serif">This figure needs plotly.js, which the first figure of this kernel session loaded into the page, ' +
-    'and that output is gone (cleared, or the page was reloaded without it). Run <code>reloadPlotly()</code> and this cell again, ' +
+    'and that output is gone (cleared, or the page was reloaded without it). Run <code>kit.reloadPlotly()</code> and this cell again, ' +
     'or run the notebook from the top.</p>';
   const draw =
     `(function () {\n` +

@@ -15,6 +15,9 @@ const EXPORTED_WITHOUT_NOTEBOOK: Readonly<Record<string, string>> = {
   drawDigitWidget:
     "the draw-a-digit widget's HTML, for a cell or page that places it itself (its doc comment " +
     'offers it beside showDrawDigit)',
+  reloadPlotly:
+    'the fix a figure names when its page lost plotly.js (outputs cleared): kit.reloadPlotly(), then ' +
+    'the cell again',
 };
 
 function notebooks(dir: string): string[] {
