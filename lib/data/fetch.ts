@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Agent, EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import type { FetchableDataset } from '../core/choices.js';
 import { ConfigError, DataError } from '../core/errors.js';
 import { formatPercent } from '../core/format.js';
 import { defaultDataDir } from './datasets.js';
@@ -21,8 +22,6 @@ export interface RemoteFile {
   /** Expected MD5, lowercase hex. */
   readonly md5: string;
 }
-
-export type FetchableDataset = 'fashion-mnist' | 'mnist';
 
 /** The official mirrors and the checksums their maintainers publish. */
 export const SOURCES: Record<

@@ -1,10 +1,9 @@
-// A small convolutional network beside the MLP: seeded construction, a seeded training loop, predictions.
+// A small convolutional network beside the MLP: seeded construction and a seeded training loop.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
-import { ConfigError } from '../core/errors.js';
 import { createRng } from '../core/random.js';
-import { ensureConvGradient } from './conv-gradient.js';
-import { predictionsFrom, type Predictions } from './evaluate.js';
+import { ensureConvGradient } from '../engine/conv-gradient.js';
+import { pixelsOf, predictLayers } from './evaluate.js';
 import { check, checkTrainingFields, isPositiveInt } from './model.js';
 import {
   runEpochs,
@@ -185,64 +184,13 @@ export interface ClassifierTrainConfig {
   readonly seed: number;
 }
 
-/** Everything the MLP's trainModel takes but its dense-layer override. */
-export type CnnTrainOptions = Omit<TrainOptions, 'dense'>;
-
-/** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
-function inputShapeOf(model: tf.LayersModel): number[] {
-  const shape = model.inputs[0].shape.slice(1);
-  if (shape.some((d) => d === null))
-    throw new ConfigError(
-      'model',
-      `input shape ${JSON.stringify(model.inputs[0].shape)} must be fixed apart from the batch axis`,
-    );
-  return shape as number[];
-}
-
-function pixelsOf(model: tf.LayersModel, split: Split): { shape: number[]; d: number } {
-  const shape = inputShapeOf(model);
-  const d = shape.reduce((a, b) => a * b, 1);
-  if (split.count > 0 && split.images.length !== split.count * d) {
-    throw new ConfigError(
-      'model',
-      `takes ${shape.join('×')} = ${d} values per image, but the data has ${split.images.length / split.count}`,
-    );
-  }
-  return { shape, d };
-}
+/** Everything the MLP's trainModel takes but its choice of gradient method. */
+export type CnnTrainOptions = Omit<TrainOptions, 'gradients'>;
 
 /** Mean cross-entropy of softmax outputs, clipped as Keras clips it so a confident mistake stays finite. */
 function crossEntropy(labels: tf.Tensor, probabilities: tf.Tensor): tf.Scalar {
   const p = tf.clipByValue(probabilities, 1e-7, 1 - 1e-7);
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(p)), -1))) as tf.Scalar;
-}
-
-const EVAL_BATCH = 1000;
-
-/**
- * Runs a split through any softmax image classifier (the CNN, or a tf.layers model written in a
- * notebook) in inference mode, in batches: the kit's Predictions, so confusion matrices and galleries
- * work as for the MLP.
- */
-export function predictCnn(model: tf.LayersModel, split: Split): Predictions {
-  ensureConvGradient();
-  const { shape, d } = pixelsOf(model, split);
-  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
-  const probabilities = new Float32Array(split.count * k);
-  for (let start = 0; start < split.count; start += EVAL_BATCH) {
-    const n = Math.min(EVAL_BATCH, split.count - start);
-    const probs = tf.tidy(() => {
-      const x = tf.tensor(split.images.subarray(start * d, (start + n) * d), [n, ...shape]);
-      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-    });
-    probabilities.set(probs, start * k);
-  }
-  let lossSum = 0;
-  for (let i = 0; i < split.count; i++) {
-    const p = probabilities[i * k + split.labels[i]];
-    lossSum -= Math.log(Math.min(Math.max(p, 1e-7), 1 - 1e-7));
-  }
-  return predictionsFrom(probabilities, split, k, lossSum);
 }
 
 /** A batch of the layers trainer: its rows live in the trainer's buffers. */
@@ -310,7 +258,7 @@ function layersTrainer(
     },
     evaluate() {
       const score = (split?: Split) =>
-        split && split.count > 0 ? predictCnn(model, split) : undefined;
+        split && split.count > 0 ? predictLayers(model, split) : undefined;
       const val = score(data.validation);
       const test = score(data.test);
       return {
@@ -343,5 +291,7 @@ export async function trainCnn(
   const rng = createRng(options.seed ?? config.seed);
   const trainer = layersTrainer(model, config, data, batchSize);
   const { history, stop } = await runEpochs(trainer, data.train, rng, options);
-  return { history, stop, backend: tf.getBackend(), batchSize, trainSamples: data.train.count };
+  const backend = tf.getBackend();
+  // tf.variableGrads on the layers model: a written-out backward pass exists only for the MLP.
+  return { history, stop, backend, gradients: 'tape', batchSize, trainSamples: data.train.count };
 }

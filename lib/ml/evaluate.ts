@@ -1,8 +1,10 @@
 // Evaluation of a trained model: predictions with probabilities, accuracy, loss, confusion matrix, per-class scores.
 import * as tf from '@tensorflow/tfjs';
+import { ConfigError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
-import { forwardLogits, standardDense } from './forward.js';
-import { denseVariables, type MlpConfig } from './model.js';
+import { ensureConvGradient } from '../engine/conv-gradient.js';
+import { forwardLogits } from './forward.js';
+import { denseVariables, mlpShapeOf, type MlpShape } from './model.js';
 
 export interface Predictions {
   /** n × numClasses probabilities, row-major. */
@@ -18,10 +20,22 @@ export interface Predictions {
   readonly accuracy: number;
 }
 
+/**
+ * Runs a split through any trained softmax classifier in inference mode (no dropout), in batches: the
+ * kit's MLP, its CNN, or a tf.layers model written in a notebook. A network built like the MLP (dense
+ * layers, dropout, a softmax output) runs on its raw weights with its loss from the logits, as the
+ * training loop scores it; any other model runs through model.predict.
+ */
+export function predict(model: tf.LayersModel, split: Split): Predictions {
+  pixelsOf(model, split);
+  const mlp = mlpShapeOf(model);
+  return mlp ? predictMlp(model, mlp, split) : predictLayers(model, split);
+}
+
 const EVAL_BATCH = 2000;
 
-/** Runs the whole split through the network in inference mode (no dropout), in batches. */
-export function predict(model: tf.LayersModel, config: MlpConfig, split: Split): Predictions {
+/** The MLP's predictions from its raw dense weights, the loss computed stably from the logits. */
+export function predictMlp(model: tf.LayersModel, config: MlpShape, split: Split): Predictions {
   const vars = denseVariables(model);
   const k = config.numClasses;
   const d = config.inputSize;
@@ -31,7 +45,7 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
     const n = Math.min(EVAL_BATCH, split.count - start);
     const [probs, losses] = tf.tidy(() => {
       const x = tf.tensor2d(split.images.subarray(start * d, (start + n) * d), [n, d]);
-      const logits = forwardLogits(vars, x, config, standardDense);
+      const logits = forwardLogits(vars, x, config);
       const labels = tf.oneHot(tf.tensor1d(split.labels.subarray(start, start + n), 'int32'), k);
       const ce = tf.losses.softmaxCrossEntropy(
         labels,
@@ -44,6 +58,58 @@ export function predict(model: tf.LayersModel, config: MlpConfig, split: Split):
     });
     probabilities.set(probs, start * k);
     for (const l of losses) lossSum += l;
+  }
+  return predictionsFrom(probabilities, split, k, lossSum);
+}
+
+/** The model's input shape without the batch axis, e.g. [28, 28, 1]; its size must be the pixels per image. */
+function inputShapeOf(model: tf.LayersModel): number[] {
+  const shape = model.inputs[0].shape.slice(1);
+  if (shape.some((d) => d === null))
+    throw new ConfigError(
+      'model',
+      `input shape ${JSON.stringify(model.inputs[0].shape)} must be fixed apart from the batch axis`,
+    );
+  return shape as number[];
+}
+
+/** The model's input shape and its size, checked against the images of `split`. */
+export function pixelsOf(model: tf.LayersModel, split: Split): { shape: number[]; d: number } {
+  const shape = inputShapeOf(model);
+  const d = shape.reduce((a, b) => a * b, 1);
+  if (split.count > 0 && split.images.length !== split.count * d) {
+    throw new ConfigError(
+      'model',
+      `takes ${shape.join('×')} = ${d} values per image, but the data has ${split.images.length / split.count}`,
+    );
+  }
+  return { shape, d };
+}
+
+// The default CNN's first convolution holds 26 × 26 × 16 values per image, 14× its pixels: 43 MB a batch.
+const LAYERS_EVAL_BATCH = 1000;
+
+/**
+ * Any tf.layers softmax classifier's predictions through model.predict, the loss from the
+ * probabilities clipped as Keras clips them (a confident mistake costs at most −log 1e-7).
+ */
+export function predictLayers(model: tf.LayersModel, split: Split): Predictions {
+  ensureConvGradient();
+  const { shape, d } = pixelsOf(model, split);
+  const k = model.outputs[0].shape[model.outputs[0].shape.length - 1] as number;
+  const probabilities = new Float32Array(split.count * k);
+  for (let start = 0; start < split.count; start += LAYERS_EVAL_BATCH) {
+    const n = Math.min(LAYERS_EVAL_BATCH, split.count - start);
+    const probs = tf.tidy(() => {
+      const x = tf.tensor(split.images.subarray(start * d, (start + n) * d), [n, ...shape]);
+      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    });
+    probabilities.set(probs, start * k);
+  }
+  let lossSum = 0;
+  for (let i = 0; i < split.count; i++) {
+    const p = probabilities[i * k + split.labels[i]];
+    lossSum -= Math.log(Math.min(Math.max(p, 1e-7), 1 - 1e-7));
   }
   return predictionsFrom(probabilities, split, k, lossSum);
 }

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../core/errors.js';
 import type { Split } from '../data/types.js';
-import { predict } from './evaluate.js';
+import { predictMlp } from './evaluate.js';
 import { createMlp, denseVariables, type MlpConfig } from './model.js';
 import { layerGradientNorms } from './probes.js';
 import { trainModel, type EpochMetrics, type TrainStop } from './train.js';
@@ -124,9 +124,9 @@ export async function runExperiment(
     stop,
     batchLoss,
     batchAccuracy,
-    trainAccuracy: predict(model, config, data.train).accuracy,
-    validationAccuracy: predict(model, config, data.validation).accuracy,
-    testAccuracy: predict(model, config, data.test).accuracy,
+    trainAccuracy: predictMlp(model, config, data.train).accuracy,
+    validationAccuracy: predictMlp(model, config, data.validation).accuracy,
+    testAccuracy: predictMlp(model, config, data.test).accuracy,
     epochsTo95: reached ? reached.epoch : null,
     seconds,
     trainSeconds: history.reduce((s, m) => s + m.seconds, 0),

@@ -1,9 +1,8 @@
 // The model of record (784 → 256 ReLU → dropout → 128 ReLU → dropout → 10 softmax) and its variants.
 import * as tf from '@tensorflow/tfjs';
+import { ACTIVATIONS, type Activation } from '../core/choices.js';
 import { ConfigError } from '../core/errors.js';
 
-export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'elu', 'linear'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
 export const INITIALIZERS = ['glorotUniform', 'heNormal', 'zeros', 'randomNormal'] as const;
 export type Initializer = (typeof INITIALIZERS)[number];
 
@@ -170,6 +169,41 @@ export function summarize(model: tf.LayersModel): { layers: LayerSummary[]; tota
     params: layer.countParams(),
   }));
   return { layers, totalParams: layers.reduce((sum, l) => sum + l.params, 0) };
+}
+
+/** What predicting with an MLP's raw weights needs to know of it. */
+export type MlpShape = Pick<MlpConfig, 'inputSize' | 'activation' | 'numClasses'>;
+
+/**
+ * The shape of a network built as createMlp builds it (dense layers with biases, optional dropout
+ * between them, a softmax output, one hidden activation), read from its layers; null for any other
+ * model, such as a CNN.
+ */
+export function mlpShapeOf(model: tf.LayersModel): MlpShape | null {
+  const dense = model.layers.filter((l) => l.getClassName() === 'Dense');
+  const last = model.layers[model.layers.length - 1];
+  const inputShape = model.inputs[0].shape;
+  if (
+    dense.length === 0 ||
+    last !== dense[dense.length - 1] ||
+    inputShape.length !== 2 ||
+    model.layers.some((l) => !['Dense', 'Dropout'].includes(l.getClassName()))
+  )
+    return null;
+  const configs = dense.map((l) => l.getConfig());
+  if (
+    configs.some((c) => c.useBias === false) ||
+    configs[configs.length - 1].activation !== 'softmax'
+  )
+    return null;
+  const hidden = new Set(configs.slice(0, -1).map((c) => c.activation));
+  const [activation = 'linear'] = hidden;
+  if (hidden.size > 1 || !(ACTIVATIONS as readonly unknown[]).includes(activation)) return null;
+  return {
+    inputSize: inputShape[1] as number,
+    activation: activation as Activation,
+    numClasses: configs[configs.length - 1].units as number,
+  };
 }
 
 /** The trainable variables, in order: [kernel1, bias1, kernel2, bias2, …]. */

@@ -2,6 +2,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { MODEL_KINDS, type ModelKind } from '../core/choices.js';
 import { KitError, ModelFileError } from '../core/errors.js';
 import { createCnn, resolveCnnConfig, type CnnConfig } from './cnn.js';
 import { createMlp, resolveConfig, type MlpConfig } from './model.js';
@@ -11,8 +12,6 @@ import type { EpochMetrics } from './train.js';
 export const META_FORMAT = 'mnist-notebooks/model@1';
 
 /** The architectures a saved model can have: the MLP of lib/ml/model.ts or the CNN of lib/ml/cnn.ts. */
-export type ModelKind = 'mlp' | 'cnn';
-const MODEL_KINDS: readonly ModelKind[] = ['mlp', 'cnn'];
 
 /** What is saved beside the weights: enough to rebuild, evaluate and explain the model. */
 export interface ModelMeta {

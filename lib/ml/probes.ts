@@ -1,7 +1,7 @@
 // Looking inside a model while it learns: gradient size per layer, and whether hidden units are copies.
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
-import { forwardLogits, standardDense } from './forward.js';
+import { forwardLogits } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
 
 /**
@@ -19,7 +19,7 @@ export function layerGradientNorms(
     const x = tf.tensor2d(batch.images, [batch.count, config.inputSize]);
     const y = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), config.numClasses);
     const loss = () =>
-      tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config, standardDense)) as tf.Scalar;
+      tf.losses.softmaxCrossEntropy(y, forwardLogits(vars, x, config)) as tf.Scalar;
     const { grads } = tf.variableGrads(loss, kernels);
     return Array.from(tf.stack(kernels.map((k) => tf.norm(grads[k.name]))).dataSync());
   });

@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
 import { ConfigError } from '../core/errors.js';
 import { sigintWhileHandled } from '../core/interrupt.js';
-import { predict } from './evaluate.js';
+import { predictMlp } from './evaluate.js';
 import { leanAdam, stockAdam, type Updater } from './adam.js';
 import { mlpGradients } from './backprop.js';
-import { denseOpFor, forwardLogits, l2Penalty, type DenseOp } from './forward.js';
+import { forwardLogits, l2Penalty } from './forward.js';
 import { denseVariables, type MlpConfig } from './model.js';
 import { createRng, fillDropoutMask, permutation, type Rng } from '../core/random.js';
 
@@ -47,9 +47,14 @@ export interface TrainResult {
   /** Null when every epoch ran; otherwise why and where training stopped. */
   readonly stop: TrainStop | null;
   readonly backend: string;
+  /** How the gradients were computed: the option, or the engine's default. */
+  readonly gradients: GradientMethod;
   readonly batchSize: number;
   readonly trainSamples: number;
 }
+
+/** The backward pass written out (lib/ml/backprop.ts), or TensorFlow.js's gradient tape. */
+export type GradientMethod = 'backprop' | 'tape';
 
 export interface TrainData {
   readonly train: Split;
@@ -69,10 +74,10 @@ export interface TrainOptions {
   /** Stop after the current batch when this fires (Ctrl-C in the CLI). */
   readonly signal?: AbortSignal;
   /**
-   * Compute the gradients with TensorFlow.js's tape over this dense op instead of the engine's default
-   * (tests and `npm run bench` compare the written-out backward pass with the stock gradient).
+   * How the gradients are computed, instead of the engine's default (see `gradientsFor`): 'tape' is
+   * TensorFlow.js's own (`tf.variableGrads`), which `npm run bench` times against 'backprop'.
    */
-  readonly dense?: DenseOp;
+  readonly gradients?: GradientMethod;
   /** Evaluate on validation/test after each epoch (default: both, when present). */
   readonly evaluate?: boolean;
   /**
@@ -152,11 +157,7 @@ function fillBatch(
 interface Learner {
   readonly vars: tf.Variable[];
   readonly config: MlpConfig;
-  /**
-   * How the gradients are computed: 'backprop', the backward pass written out (lib/ml/backprop.ts), or a
-   * dense op whose gradients TensorFlow.js's tape differentiates (`tf.variableGrads`).
-   */
-  readonly gradients: 'backprop' | DenseOp;
+  readonly gradients: GradientMethod;
   /** Adam: the lean one with the written-out backward pass, TensorFlow.js's own with the tape. */
   readonly optimizer: Updater;
   /** The weights before the last update, restored if that update made the loss non-finite or explode. */
@@ -169,12 +170,11 @@ function tapeGradients(
   x: tf.Tensor2D,
   y: tf.Tensor2D,
   config: MlpConfig,
-  dense: DenseOp,
   masks: tf.Tensor2D[] | undefined,
 ): { loss: tf.Scalar; logits: tf.Tensor2D; grads: tf.Tensor[] } {
   let logits: tf.Tensor2D | undefined;
   const { value, grads } = tf.variableGrads(() => {
-    logits = tf.keep(forwardLogits(vars, x, config, dense, masks));
+    logits = tf.keep(forwardLogits(vars, x, config, masks));
     return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   }, vars);
   // The L2 term (l2·Σw² on kernels, as Keras' kernelRegularizer) is added outside autodiff: its
@@ -205,7 +205,7 @@ function trainStep(
     const step =
       gradients === 'backprop'
         ? mlpGradients(vars, x, y, config, masks.length ? masks : undefined)
-        : tapeGradients(vars, x, y, config, gradients, masks.length ? masks : undefined);
+        : tapeGradients(vars, x, y, config, masks.length ? masks : undefined);
     const labels = tf.tensor1d(batch.labels, 'int32');
     const hits = tf.sum(tf.cast(tf.equal(tf.argMax(step.logits, 1), labels), 'float32'));
     // One read per batch: the loss must be checked before the update is applied.
@@ -249,7 +249,7 @@ function lossStop(
 /** Loss and accuracy of the validation and test splits, where present and asked for. */
 function evaluateSplits(model: tf.LayersModel, config: MlpConfig, data: TrainData) {
   const score = (split?: Split) =>
-    split && split.count > 0 ? predict(model, config, split) : undefined;
+    split && split.count > 0 ? predictMlp(model, config, split) : undefined;
   const val = score(data.validation);
   const test = score(data.test);
   return {
@@ -272,7 +272,7 @@ export interface ModelTrainer<B extends { readonly n: number }> {
 }
 
 /** The loop's own options: everything in TrainOptions but what picks a model's internals. */
-export type LoopOptions = Omit<TrainOptions, 'dense' | 'seed'>;
+export type LoopOptions = Omit<TrainOptions, 'gradients' | 'seed'>;
 
 /**
  * The epoch loop every model trains with: seeded shuffles, one step per batch, a stop on a NaN,
@@ -298,7 +298,7 @@ export async function runEpochs<B extends { readonly n: number }>(
   // Without a signal of its own, a kernel interrupt (the notebook toolbar's stop button) stops the loop.
   const interrupt = options.signal
     ? undefined
-    : sigintWhileHandled(
+    : await sigintWhileHandled(
         'Interrupted: training stops after the current batch; the model keeps the weights it has ' +
           'reached. The kernel stays usable: run the cell again to train afresh.',
       );
@@ -336,8 +336,10 @@ export async function runEpochs<B extends { readonly n: number }>(
           loss: step.loss,
           accuracy: step.correct / batch.n,
         });
-        // Let signal handlers, timers and notebook output run now and then; costs ~nothing.
-        if (b % 16 === 15) await new Promise((resolve) => setImmediate(resolve));
+        // Let signal handlers (a kernel interrupt), timers and notebook output in after every batch, so
+        // an interrupt stops training right after the batch it arrived during: a round trip through the
+        // event loop takes 1–6 µs, a batch of 128 for the MLP about 9 ms on wasm.
+        await new Promise((resolve) => setImmediate(resolve));
         if (signal?.aborted) {
           const message = `training interrupted at epoch ${epoch}, batch ${b + 1} of ${batches}`;
           stop = { reason: 'interrupted', epoch, batch: b + 1, message };
@@ -414,27 +416,20 @@ export async function trainModel(
   validateOptions(epochs, batchSize, data.train.count);
   const backend = tf.getBackend();
   const rng = createRng(options.seed ?? config.seed);
-  const trainer = mlpTrainer(
-    model,
-    config,
-    data,
-    gradientsFor(backend, options.dense),
-    rng,
-    batchSize,
-  );
+  const gradients = options.gradients ?? gradientsFor(backend);
+  const trainer = mlpTrainer(model, config, data, gradients, rng, batchSize);
   const { history, stop } = await runEpochs(trainer, data.train, rng, options);
-  return { history, stop, backend, batchSize, trainSamples: data.train.count };
+  return { history, stop, backend, gradients, batchSize, trainSamples: data.train.count };
 }
 
 /**
  * The written-out backward pass on wasm and native TensorFlow, where it is the fastest
  * (docs/performance.md: on native, each kernel costs a call through the binding, and the written-out
  * pass and lean Adam run fewer of them than the tape and tf.train.adam); TensorFlow.js's tape on the
- * plain-JS cpu engine, where the two take the same time. An explicit dense op always gets the tape.
+ * plain-JS cpu engine, where the two take the same time.
  */
-function gradientsFor(backend: string, dense?: DenseOp): Learner['gradients'] {
-  if (dense) return dense;
-  return backend === 'wasm' || backend === 'tensorflow' ? 'backprop' : denseOpFor(backend);
+function gradientsFor(backend: string): GradientMethod {
+  return backend === 'wasm' || backend === 'tensorflow' ? 'backprop' : 'tape';
 }
 
 const identity = (n: number) => Int32Array.from({ length: n }, (_, i) => i);

@@ -1,4 +1,6 @@
 // Showing figures, tables, digit images and markdown in a tslab notebook, or as short text outside one.
+// Every show* returns a promise for the cell to await: a figure's PNG comes from a browser, which
+// takes time, and one rule for all keeps errors in their cell (an unawaited rejection fails none).
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import {
   scriptJson,
   setRendererIdleClose,
 } from '../viz/render.js';
-import { envFlag } from '../core/env.js';
+import { setting } from '../core/settings.js';
 import {
   dataFrameToHtml,
   dataFrameToText,
@@ -59,18 +61,16 @@ export function inNotebook(): boolean {
 }
 
 export function staticMode(): boolean {
-  return envFlag(process.env.MNIST_NB_STATIC);
+  return setting('MNIST_NB_STATIC');
 }
 
 function figuresDir(): string | undefined {
-  const dir = process.env.MNIST_NB_FIGURES_DIR;
-  return dir && dir.trim() !== '' ? dir : undefined;
+  return setting('MNIST_NB_FIGURES_DIR');
 }
 
 /** MNIST_NB_FIGURES_PLOTLY: a shared plotly.js the HTML figure files load (the runner sets ../plotly.min.js). */
 function figuresPlotly(): string | undefined {
-  const src = process.env.MNIST_NB_FIGURES_PLOTLY;
-  return src && src.trim() !== '' ? src : undefined;
+  return setting('MNIST_NB_FIGURES_PLOTLY');
 }
 
 let warnedNoPng = false;
@@ -210,7 +210,7 @@ function emit(display: Display | undefined, output: () => void, fallback: string
 /**
  * Shows a figure. In a notebook: interactive plotly (default) or, with MNIST_NB_STATIC=1, a PNG that
  * GitHub and untrusted notebooks display. With MNIST_NB_FIGURES_DIR set, also writes <name>.png and
- * <name>.html there (the page loads plotly.js from MNIST_NB_FIGURES_PLOTLY when set, else inlines it). Outside a notebook prints a one-line description. Await it.
+ * <name>.html there (the page loads plotly.js from MNIST_NB_FIGURES_PLOTLY when set, else inlines it). Outside a notebook prints a one-line description.
  */
 export async function show(fig: Figure, nameOrOptions?: string | ShowOptions): Promise<void> {
   const options =
@@ -260,7 +260,7 @@ async function writeFigureFiles(fig: Figure, name: string, scale: number): Promi
 }
 
 /** Shows a danfo DataFrame/Series or an array of row objects as a styled HTML table (aligned text outside a notebook). */
-export function showTable(data: TableInput, options: TableOptions = {}): void {
+export async function showTable(data: TableInput, options: TableOptions = {}): Promise<void> {
   const display = kernelDisplay();
   const text = dataFrameToText(data, options);
   emit(display, () => display!.html(dataFrameToHtml(data, options)), text);
@@ -272,7 +272,7 @@ export interface ShowDigitsOptions extends DigitGridOptions {
 }
 
 /** Shows PNG bytes (e.g. from digitGalleryPng) and writes <name>.png to MNIST_NB_FIGURES_DIR when set. */
-export function showPng(png: Uint8Array, name?: string): void {
+export async function showPng(png: Uint8Array, name?: string): Promise<void> {
   digitsCount++;
   const fileName = checkName(name ?? `digits-${digitsCount}`);
   const dir = figuresDir();
@@ -291,13 +291,13 @@ export function showPng(png: Uint8Array, name?: string): void {
 }
 
 /** Shows a captioned grid of digits (see digitGridPng) as a PNG, which every notebook viewer displays. */
-export function showDigits(
+export async function showDigits(
   images: Float32Array,
   indices: readonly number[],
   captions: readonly string[] = [],
   options: ShowDigitsOptions = {},
-): void {
-  showPng(digitGridPng(images, indices, captions, options), options.name);
+): Promise<void> {
+  await showPng(digitGridPng(images, indices, captions, options), options.name);
 }
 
 function pngSize(png: Uint8Array): string {
@@ -307,7 +307,7 @@ function pngSize(png: Uint8Array): string {
 }
 
 /** Shows markdown in a notebook; prints it as is outside one. */
-export function showMarkdown(markdown: string): void {
+export async function showMarkdown(markdown: string): Promise<void> {
   const display = kernelDisplay();
   emit(display, () => display!.markdown(markdown), markdown);
 }

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types.js';
-import { envFlag } from '../core/env.js';
+import { setting } from '../core/settings.js';
+import { defaultDataDir } from '../data/datasets.js';
 import { ModelFileError } from '../core/errors.js';
 import { createMlp, type MlpConfig } from '../ml/model.js';
 import { loadModel, resolveModelDir, saveModel, type ModelMeta } from '../ml/persist.js';
@@ -20,18 +21,21 @@ export interface NotebookSettings {
    * overwrites the real model. MNIST_NB_MODEL overrides it (a name under data/models/ or a folder path).
    */
   readonly modelName: string;
+  /** Where notebook 06 finds Fashion-MNIST: MNIST_NB_FASHION_DIR (the tests' small fixtures), else data/fashion-mnist. */
+  readonly fashionDir: string;
 }
 
 /** The settings for this run, read from the environment the notebook runner sets. */
 export function notebookSettings(env: NodeJS.ProcessEnv = process.env): NotebookSettings {
-  const quick = envFlag(env.MNIST_NB_QUICK);
-  const override = env.MNIST_NB_MODEL?.trim();
+  const quick = setting('MNIST_NB_QUICK', env);
+  const override = setting('MNIST_NB_MODEL', env);
   return Object.freeze({
     quick,
     dataset: quick ? 'mnist-quick' : 'mnist',
     epochs: quick ? 2 : 10,
     batchSize: 128,
-    modelName: override ? override : quick ? 'mlp-quick' : 'mlp',
+    modelName: override ?? (quick ? 'mlp-quick' : 'mlp'),
+    fashionDir: setting('MNIST_NB_FASHION_DIR', env) ?? defaultDataDir('fashion-mnist'),
   });
 }
 

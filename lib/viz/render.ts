@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { RenderError } from '../core/errors.js';
+import { sigintHandledElsewhere } from '../core/interrupt.js';
+import { setting } from '../core/settings.js';
 import type { Figure } from './charts.js';
 import { escapeHtml } from '../core/html.js';
 
@@ -88,7 +90,7 @@ export function rendererStats(): RendererStats {
  * Throws RenderError when none exists.
  */
 export async function browserPath(): Promise<string> {
-  const fromEnv = process.env.MNIST_NB_BROWSER;
+  const fromEnv = setting('MNIST_NB_BROWSER');
   if (fromEnv) {
     if (!existsSync(fromEnv)) {
       throw new RenderError(
@@ -127,7 +129,16 @@ async function startSession(): Promise<Session> {
   const t0 = performance.now();
   let browser: Browser;
   try {
-    browser = await pw.chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+    browser = await pw.chromium.launch({
+      executablePath,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      // Playwright's own Ctrl-C handler closes the browser and exits the process with 130: where
+      // SIGINT already has a listener, that would turn a kernel interrupt (or a CLI's "stop after the
+      // current batch") into an exit a few seconds later, so it is left to that listener. (After
+      // the awaits above, so a tslab kernel's listener is in place; see sigintHandledElsewhere.)
+      handleSIGINT: !sigintHandledElsewhere(),
+    });
   } catch (err) {
     throw new RenderError(
       `the headless browser ${executablePath} did not start: ${firstLine(err)}`,

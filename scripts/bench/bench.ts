@@ -3,59 +3,98 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
-import type { EngineName } from '../../lib/ml/engine.js';
+import {
+  intOption,
+  parseCli,
+  runMain,
+  usage,
+  type DescribedOptionTable,
+} from '../shared/options.js';
+import { ENGINE_NAMES, MODEL_KINDS, type EngineName } from '../../lib/core/choices.js';
 import { formatPercent } from '../../lib/core/format.js';
 import { median } from '../../lib/core/stats.js';
 import type { BenchModel, EngineResult } from './child.js';
+import { setting } from '../../lib/core/settings.js';
 
-/** The TensorFlow.js engines, each timed in a child process of this script. */
-const ENGINES = ['tensorflow', 'wasm', 'cpu'] as const;
-/** What --engines accepts: the engines, and the PyTorch reference (scripts/bench/torch-reference.py). */
-const ROWS = [...ENGINES, 'pytorch'] as const;
-
-const MODELS = ['mlp', 'cnn'] as const;
+/** What --engines accepts: the engines (each timed in a child process), and the PyTorch reference. */
+const ROWS = [...ENGINE_NAMES, 'pytorch'] as const;
 
 const require = createRequire(import.meta.url);
 
 const OPTIONS = {
-  model: { type: 'string', choices: MODELS },
-  epochs: { type: 'string', expects: 'an integer from 1 to 1000' },
-  'batch-size': { type: 'string', expects: 'an integer from 1 to 60000' },
-  engines: { type: 'string', choices: ROWS, list: true },
-  rounds: { type: 'string', expects: 'an integer from 1 to 20' },
-  'cpu-batches': { type: 'string', expects: 'an integer from 1 to 10000' },
-  profile: { type: 'boolean' },
-  json: { type: 'boolean' },
-  child: { type: 'string', choices: ENGINES },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  model: {
+    type: 'string',
+    choices: MODEL_KINDS,
+    describe: 'the model of record (default) or the CNN',
+  },
+  epochs: {
+    type: 'string',
+    expects: 'an integer from 1 to 1000',
+    value: 'N',
+    describe: 'epochs per engine, 1..1000 (default 3)',
+  },
+  'batch-size': {
+    type: 'string',
+    expects: 'an integer from 1 to 60000',
+    value: 'N',
+    describe: '1..60000 (default 128)',
+  },
+  engines: {
+    type: 'string',
+    choices: ROWS,
+    list: true,
+    value: 'LIST',
+    describe: `which rows, comma-separated: ${ROWS.join(', ')} (default: all)`,
+  },
+  rounds: {
+    type: 'string',
+    expects: 'an integer from 1 to 20',
+    value: 'N',
+    describe: 'time every row N times in alternation, 1..20 (default 1)',
+  },
+  'cpu-batches': {
+    type: 'string',
+    expects: 'an integer from 1 to 10000',
+    value: 'N',
+    describe: 'batches the plain-JS cpu engine is timed on, 1..10000 (default 40; cnn: 4)',
+  },
+  profile: { type: 'boolean', describe: 'add the top kernels by time' },
+  json: { type: 'boolean', describe: 'one JSON object per line instead of the table' },
+  child: { type: 'string', choices: ENGINE_NAMES, hidden: true },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
 
-const USAGE = `Usage: npm run bench -- [--model mlp|cnn] [--epochs 3] [--batch-size 128] [--engines tensorflow,wasm,cpu,pytorch] [--rounds 1] [--cpu-batches 40 (cnn: 4)] [--profile] [--json]
-
-Trains the model of record on the full 60,000 MNIST training images (no validation split) on each engine
-that loads here, one child process per engine, and prints seconds/epoch (median of the epochs after the
-first, with min–max), samples/s, peak RSS, and the matmul floor: the step's matrix products alone timed on
-that engine, which no training loop can beat. The plain-JS cpu engine is ~30× slower: it is timed on
---cpu-batches batches and its epoch time extrapolated (marked "≈"); so is, on wasm, the same loop with
-TensorFlow.js's stock matMul gradient, for comparison. --profile adds the top kernels by time.
-
---model cnn times the kit's CNN (conv 16 → pool → conv 32 → pool → dense 64 → 10, 56,714 parameters)
-the same way instead; the matmul floor and the stock-gradient comparison concern the MLP's dense layers
-and are skipped for it. Its cpu timing uses 4 batches unless --cpu-batches says otherwise (a CNN batch
-takes seconds on the plain-JS engine).
-
-The pytorch row trains the same network in PyTorch (scripts/bench/torch-reference.py, same IDX files, batch 128,
-Adam) with MNIST_BENCH_PYTHON (default /usr/bin/python3; Debian: apt-get install python3-torch), on
-MNIST_BENCH_TORCH_THREADS threads (default 1), with MNIST_BENCH_BLAS_DIR put first on its library path
-(an OpenBLAS: Debian's default reference BLAS makes PyTorch ~13× slower). Every row then gives its ratio
-to PyTorch. --rounds N times every row N times in alternation (the machine's load changes from minute
-to minute) and prints each row's per-round figures and their median, with the load average.
-
-Environment: MNIST_ENGINE_THREADS=N runs the wasm engine on N XNNPACK threads (1 to 8; default: the
-cores this process may use; 1 = the single-threaded build), and native TensorFlow's intra-op pool on N
-threads (TF_NUM_INTRAOP_THREADS, if set, wins). Each row says the threads it ran on.
-`;
+const USAGE = usage(
+  {
+    synopsis: ['npm run bench -- [options]'],
+    about: [
+      `Trains the model of record on the full 60,000 MNIST training images (no validation split) on
+      each engine that loads here, one child process per engine, and prints seconds/epoch (median of
+      the epochs after the first, with min–max), samples/s, peak RSS, and the matmul floor: the
+      step's matrix products alone timed on that engine, which no training loop can beat. The
+      plain-JS cpu engine is ~30× slower: it is timed on --cpu-batches batches and its epoch time
+      extrapolated (marked "≈"); so is, on wasm, the same loop with TensorFlow.js's stock matMul
+      gradient, for comparison. --profile adds the top kernels by time.`,
+      `--model cnn times the kit's CNN (conv 16 → pool → conv 32 → pool → dense 64 → 10, 56,714
+      parameters) the same way instead; the matmul floor and the stock-gradient comparison concern
+      the MLP's dense layers and are skipped for it. Its cpu timing uses 4 batches unless
+      --cpu-batches says otherwise (a CNN batch takes seconds on the plain-JS engine).`,
+      `The pytorch row trains the same network in PyTorch (scripts/bench/torch-reference.py, same IDX files,
+      batch 128, Adam); Debian: apt-get install python3-torch, and an OpenBLAS (Debian's default
+      reference BLAS makes PyTorch ~13× slower). Every row then gives its ratio to PyTorch. --rounds
+      N times every row N times in alternation (the machine's load changes from minute to minute)
+      and prints each row's per-round figures and their median, with the load average. Each row says
+      the threads it ran on.`,
+    ],
+    settings: [
+      'MNIST_ENGINE_THREADS',
+      'MNIST_BENCH_PYTHON',
+      'MNIST_BENCH_TORCH_THREADS',
+      'MNIST_BENCH_BLAS_DIR',
+    ],
+  },
+  OPTIONS,
+);
 
 function format(r: EngineResult): string {
   if (!r.available) return `${r.engine.padEnd(11)} not available: ${r.reason}`;
@@ -131,10 +170,9 @@ function engineRow(
 }
 
 /** The PyTorch reference: the same network on the same IDX files, in scripts/bench/torch-reference.py. */
-function torchRow(model: BenchModel, epochs: number): EngineResult {
-  const python = process.env.MNIST_BENCH_PYTHON || '/usr/bin/python3';
-  const threads = process.env.MNIST_BENCH_TORCH_THREADS || '1';
-  const blas = process.env.MNIST_BENCH_BLAS_DIR;
+function torchRow(model: BenchModel, epochs: number, threads: string): EngineResult {
+  const python = setting('MNIST_BENCH_PYTHON') ?? '/usr/bin/python3';
+  const blas = setting('MNIST_BENCH_BLAS_DIR');
   const env = {
     ...process.env,
     TORCH_THREADS: threads,
@@ -220,6 +258,8 @@ async function main(): Promise<number> {
   );
   const engines = (values.engines ?? ROWS.join(',')).split(',').map((e) => e.trim());
   const rounds = intOption('--rounds', values.rounds ?? '1', 1, 20);
+  // Read before any timing, so that a bad value stops the bench at once.
+  const torchThreads = String(setting('MNIST_BENCH_TORCH_THREADS') ?? 1);
   if (values.child) {
     const { child } = await import('./child.js');
     process.stdout.write(
@@ -252,7 +292,7 @@ async function main(): Promise<number> {
     for (const engine of engines) {
       const result =
         engine === 'pytorch'
-          ? torchRow(model, epochs)
+          ? torchRow(model, epochs, torchThreads)
           : engineRow(engine, model, epochs, batchSize, cpuBatches, values.profile === true);
       results.push({ ...result, round, load: loadAverage() });
       if (!values.json) process.stdout.write(format(result) + '\n');

@@ -3,12 +3,12 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../lib/data/datasets.js';
-import { initEngine, type EngineName, type EngineReport } from '../../lib/ml/engine.js';
+import type { EngineName } from '../../lib/core/choices.js';
+import { initEngine, type EngineReport } from '../../lib/engine/engine.js';
 import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
 import { createMlp } from '../../lib/ml/model.js';
-import { measureMatmulFloor, type FloorMeasurement } from '../../lib/ml/floor.js';
+import { measureMatmulFloor, type FloorMeasurement } from '../../lib/engine/floor.js';
 import { median, peakRssMiB } from '../../lib/core/stats.js';
-import { standardDense } from '../../lib/ml/forward.js';
 import { trainModel } from '../../lib/ml/train.js';
 import type { Split } from '../../lib/data/types.js';
 import type { CnnTrainOptions } from '../../lib/ml/cnn.js';
@@ -78,7 +78,7 @@ async function stockGradientEpoch(
     model,
     config,
     { train: slice },
-    { epochs: 2, batchSize, evaluate: false, dense: standardDense },
+    { epochs: 2, batchSize, evaluate: false, gradients: 'tape' },
   );
   model.dispose();
   return (result.history[1].seconds * train.count) / n;

@@ -8,7 +8,13 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import {
+  intOption,
+  parseCli,
+  runMain,
+  usage,
+  type DescribedOptionTable,
+} from '../shared/options.js';
 import { ConfigError } from '../../lib/core/errors.js';
 import { projectRoot } from '../../lib/core/paths.js';
 
@@ -23,18 +29,6 @@ async function loadHeavy(): Promise<Heavy> {
   };
   return heavy;
 }
-
-const USAGE = `Usage: npm run demo -- [--port N] [--model NAME|PATH]
-
-Serves a page on http://127.0.0.1:PORT/ where you draw a digit with the mouse, a pen or a finger and
-see the trained model's probabilities for 0–9 as you draw. Everything runs offline in your browser.
-
-  --port N        0..65535 (default 8765; 0 picks a free port)
-  --model NAME    a model saved under data/models/NAME/ (default mlp), or a folder path: an MLP or a
-                  CNN (npm run train -- --model cnn --save NAME)
-  -h, --help      this help
-
-Train the model first: npm run train -- --save mlp   (or run notebook 03).`;
 
 const DEFAULT_PORT = 8765;
 const HOST = '127.0.0.1';
@@ -62,10 +56,34 @@ interface Options {
 }
 
 const OPTIONS = {
-  port: { type: 'string', expects: 'an integer from 0 to 65535 (0 picks a free port)' },
-  model: { type: 'string', expects: 'a model name or folder' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  port: {
+    type: 'string',
+    expects: 'an integer from 0 to 65535 (0 picks a free port)',
+    value: 'N',
+    describe: '0..65535 (default 8765; 0 picks a free port)',
+  },
+  model: {
+    type: 'string',
+    expects: 'a model name or folder',
+    value: 'NAME|PATH',
+    describe:
+      'a model saved under data/models/NAME/ (default mlp), or a folder path: an MLP or a CNN (npm run train -- --model cnn --save NAME)',
+  },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: ['npm run demo -- [--port N] [--model NAME|PATH]'],
+    about: [
+      `Serves a page on http://127.0.0.1:PORT/ where you draw a digit with the mouse, a pen or a
+      finger and see the trained model's probabilities for 0–9 as you draw. Everything runs offline
+      in your browser.`,
+    ],
+    notes: ['Train the model first: npm run train -- --save mlp (or run notebook 03).'],
+  },
+  OPTIONS,
+);
 
 function parseOptions(argv: string[]): Options | undefined {
   const { values } = parseCli(argv, OPTIONS);
@@ -303,7 +321,7 @@ async function startDemoServer(options: {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (!options) {
-    console.log(USAGE);
+    process.stdout.write(USAGE);
     return 0;
   }
   await loadHeavy();

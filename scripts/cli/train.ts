@@ -1,7 +1,7 @@
 // `npm run train`: trains the MLP (or the CNN) from the command line, with a progress bar or JSON lines, and saves it.
-import { parseCli, runMain } from '../../lib/cli/options.js';
-import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from '../../lib/cli/train-options.js';
-import type { TrainCliOptions } from '../../lib/cli/train-args.js';
+import { parseCli, runMain } from '../shared/options.js';
+import { TRAIN_OPTIONS, TRAIN_USAGE, trainModelKind } from './train-options.js';
+import type { TrainCliOptions } from './train-args.js';
 import type { Sequential } from '@tensorflow/tfjs';
 import type { CnnConfig, CnnTrainOptions } from '../../lib/ml/cnn.js';
 import type { MlpConfig } from '../../lib/ml/model.js';
@@ -33,7 +33,7 @@ async function run(opts: TrainCliOptions): Promise<number> {
   // Loaded only now: TensorFlow.js takes seconds to import, and --help or a typo should not wait for it.
   const tf = await import('@tensorflow/tfjs');
   const { loadDataset } = await import('../../lib/data/datasets.js');
-  const { initEngine } = await import('../../lib/ml/engine.js');
+  const { initEngine } = await import('../../lib/engine/engine.js');
   const { ConfigError } = await import('../../lib/core/errors.js');
   const { createMlp, summarize } = await import('../../lib/ml/model.js');
   const { createCnn, trainCnn } = await import('../../lib/ml/cnn.js');
@@ -167,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   trainModelKind(values); // an option of the other architecture: one line before TensorFlow.js loads
-  const { parseTrainArgs } = await import('../../lib/cli/train-args.js');
+  const { parseTrainArgs } = await import('./train-args.js');
   return run(parseTrainArgs(argv));
 }
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ToolMissingError } from '../../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 import { ensurePython, pythonEnv, type EnsureOptions } from './python-env.js';
+import { setting } from '../../lib/core/settings.js';
 
 /** Repository root, found the one way lib/ finds it. */
 export const projectRoot = findProjectRoot();
@@ -27,10 +28,12 @@ export interface JupyterSetup {
 
 export function resolveSetup(env: NodeJS.ProcessEnv = process.env): JupyterSetup {
   return {
-    python: env.MNIST_NB_PYTHON || pythonEnv(env).python,
-    jupyterDir: path.resolve(env.MNIST_NB_JUPYTER_DIR || path.join(projectRoot, '.jupyter')),
+    python: setting('MNIST_NB_PYTHON', env) ?? pythonEnv(env).python,
+    jupyterDir: path.resolve(
+      setting('MNIST_NB_JUPYTER_DIR', env) ?? path.join(projectRoot, '.jupyter'),
+    ),
     tslab: path.resolve(
-      env.MNIST_NB_TSLAB || path.join(projectRoot, 'node_modules', '.bin', 'tslab'),
+      setting('MNIST_NB_TSLAB', env) ?? path.join(projectRoot, 'node_modules', '.bin', 'tslab'),
     ),
   };
 }
@@ -135,7 +138,7 @@ export async function readySetup(options: EnsureOptions = {}): Promise<JupyterSe
   const env = options.env ?? process.env;
   const setup = resolveSetup(env);
   await ensurePython(options);
-  if (env.MNIST_NB_PYTHON) checkPython(setup, env);
+  if (setting('MNIST_NB_PYTHON', env) !== undefined) checkPython(setup, env);
   return setup;
 }
 

@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
-import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import {
+  intOption,
+  parseCli,
+  runMain,
+  usage,
+  type DescribedOptionTable,
+} from '../shared/options.js';
 import { ConfigError, ToolMissingError } from '../../lib/core/errors.js';
 import {
   ensureKernelSpec,
@@ -16,36 +22,53 @@ import {
   type JupyterSetup,
 } from './env.js';
 
-const USAGE = `Usage: npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick] [--yes]
-
-Sets up the project's Jupyter in .venv/ when it is missing or broken (npm run python-env; asked first
-at a terminal), registers the project's TypeScript kernel (tslab from this checkout, in .jupyter/,
-nothing in your home folder), then starts JupyterLab 4 (or Notebook 7) on 127.0.0.1 with a fresh
-token, in notebooks/. Prints the address once the server answers. Ctrl-C stops the server and its
-kernels.
-
-  --lab              JupyterLab 4 (the default)
-  --notebook         Jupyter Notebook 7 instead
-  --yes              set up .venv/ without asking when it is missing (asked only at a terminal)
-  --port N           1..65535 (default 8888); 0 picks a free port
-  --no-browser       do not open a browser; open the printed address yourself
-  --quick            the notebooks' small-data setting (MNIST_NB_QUICK=1 for the kernels)
-  --notebook-dir DIR serve DIR instead of notebooks/ (the tests serve a copy)
-  -h, --help         this help
-
-Environment: MNIST_NB_PYTHON (your own Python with JupyterLab, instead of .venv/), MNIST_NB_VENV,
-MNIST_NB_JUPYTER_DIR, MNIST_NB_TSLAB.`;
-
 const OPTIONS = {
-  lab: { type: 'boolean' },
-  notebook: { type: 'boolean' },
-  yes: { type: 'boolean', short: 'y' },
-  port: { type: 'string', expects: 'an integer from 0 to 65535' },
-  'no-browser': { type: 'boolean' },
-  quick: { type: 'boolean' },
-  'notebook-dir': { type: 'string', expects: 'a folder' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  lab: { type: 'boolean', describe: 'JupyterLab 4 (the default)' },
+  notebook: { type: 'boolean', describe: 'Jupyter Notebook 7 instead' },
+  yes: {
+    type: 'boolean',
+    short: 'y',
+    describe: 'set up .venv/ without asking when it is missing (asked only at a terminal)',
+  },
+  port: {
+    type: 'string',
+    expects: 'an integer from 0 to 65535',
+    value: 'N',
+    describe: '1..65535 (default 8888); 0 picks a free port',
+  },
+  'no-browser': {
+    type: 'boolean',
+    describe: 'do not open a browser; open the printed address yourself',
+  },
+  quick: {
+    type: 'boolean',
+    describe: "the notebooks' small-data setting (MNIST_NB_QUICK=1 for the kernels)",
+  },
+  'notebook-dir': {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe: 'serve DIR instead of notebooks/ (the tests serve a copy)',
+  },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: [
+      'npm run jupyter -- [--lab | --notebook] [--port N] [--no-browser] [--quick] [--yes]',
+    ],
+    about: [
+      `Sets up the project's Jupyter in .venv/ when it is missing or broken (npm run python-env;
+      asked first at a terminal), registers the project's TypeScript kernel (tslab from this
+      checkout, in .jupyter/, nothing in your home folder), then starts JupyterLab 4 (or Notebook 7)
+      on 127.0.0.1 with a fresh token, in notebooks/. Prints the address once the server answers.
+      Ctrl-C stops the server and its kernels.`,
+    ],
+    settings: ['MNIST_NB_PYTHON', 'MNIST_NB_VENV', 'MNIST_NB_JUPYTER_DIR', 'MNIST_NB_TSLAB'],
+  },
+  OPTIONS,
+);
 
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 90_000;
@@ -226,7 +249,7 @@ function serverArgs(launcher: Launcher, port: number, dir: string, browser: bool
 async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, OPTIONS);
   if (values.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   if (values.lab && values.notebook)

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ToolMissingError } from '../../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
+import { setting } from '../../lib/core/settings.js';
 
 const projectRoot = findProjectRoot();
 
@@ -38,7 +39,7 @@ export interface PythonEnv {
 
 /** Paths of the project's environment; every script and test takes them from here. */
 export function pythonEnv(env: NodeJS.ProcessEnv = process.env, lock = lockFile): PythonEnv {
-  const dir = path.resolve(env.MNIST_NB_VENV || path.join(projectRoot, '.venv'));
+  const dir = path.resolve(setting('MNIST_NB_VENV', env) ?? path.join(projectRoot, '.venv'));
   const bin = path.join(dir, process.platform === 'win32' ? 'Scripts' : 'bin');
   const exe = process.platform === 'win32' ? 'python.exe' : 'python';
   return { dir, bin, python: path.join(bin, exe), lock };
@@ -126,7 +127,8 @@ export interface BasePython {
 
 /** The Pythons tried to create the environment, in order: MNIST_NB_BASE_PYTHON, else the usual names. */
 function candidates(env: NodeJS.ProcessEnv): string[][] {
-  if (env.MNIST_NB_BASE_PYTHON) return [[env.MNIST_NB_BASE_PYTHON]];
+  const chosen = setting('MNIST_NB_BASE_PYTHON', env);
+  if (chosen !== undefined) return [[chosen]];
   const unix = [['python3'], ['python']];
   return process.platform === 'win32' ? [['py', '-3'], ...unix] : unix;
 }
@@ -322,7 +324,8 @@ export interface EnsureOptions extends BuildOptions {
  */
 export async function ensurePython(options: EnsureOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
-  if (env.MNIST_NB_PYTHON) return env.MNIST_NB_PYTHON;
+  const own = setting('MNIST_NB_PYTHON', env);
+  if (own !== undefined) return own;
   const venv = pythonEnv(env);
   const problem = envProblem(venv, options.modules);
   if (!problem) return venv.python;

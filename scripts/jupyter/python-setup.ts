@@ -1,32 +1,36 @@
 // `npm run python-env`: makes the project's Jupyter environment .venv/ from the hash-pinned lock, or says it is ready.
 import * as path from 'node:path';
-import { parseCli, runMain } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { buildEnv, describeVersions, envProblem, findBasePython, pythonEnv } from './python-env.js';
 
-const USAGE = `Usage: npm run python-env -- [--check] [--force]
-
-Creates .venv/ in the project (JupyterLab 4, Notebook 7, nbclient, ipykernel, JupyterHub 5 and its idle
-culler) from python/requirements.txt: exact versions, every file hash-checked by pip, nothing written
-to your home folder (pip's cache is .cache/pip). Does nothing when .venv/ is already whole; rebuilds it
-when it is half-made, from another lock, or broken.
-
-  --check     only say whether .venv/ is ready (exit 0) or why not (exit 1)
-  --force     rebuild even when it is ready
-  -h, --help  this help
-
-Environment: MNIST_NB_BASE_PYTHON (the Python that creates .venv/; default python3, then python),
-MNIST_NB_VENV (another folder than .venv/), PIP_INDEX_URL / HTTPS_PROXY (see environment.md).`;
-
 const OPTIONS = {
-  check: { type: 'boolean' },
-  force: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  check: {
+    type: 'boolean',
+    describe: 'only say whether .venv/ is ready (exit 0) or why not (exit 1)',
+  },
+  force: { type: 'boolean', describe: 'rebuild even when it is ready' },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: ['npm run python-env -- [--check] [--force]'],
+    about: [
+      `Creates .venv/ in the project (JupyterLab 4, Notebook 7, nbclient, ipykernel, JupyterHub 5 and
+      its idle culler) from python/requirements.txt: exact versions, every file hash-checked by pip,
+      nothing written to your home folder (pip's cache is .cache/pip). Does nothing when .venv/ is
+      already whole; rebuilds it when it is half-made, from another lock, or broken.`,
+    ],
+    settings: ['MNIST_NB_BASE_PYTHON', 'MNIST_NB_VENV'],
+    notes: ['Behind a proxy or with a mirror: PIP_INDEX_URL / HTTPS_PROXY (see environment.md).'],
+  },
+  OPTIONS,
+);
 
 async function main(argv: string[]): Promise<number> {
   const { values } = parseCli(argv, OPTIONS);
   if (values.help) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const venv = pythonEnv();

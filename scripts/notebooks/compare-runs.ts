@@ -2,22 +2,36 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runMain } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { ConfigError } from '../../lib/core/errors.js';
 
-const usage = `Usage: npx tsx scripts/notebooks/compare-runs.ts A B [A2]
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
 
-Compares every executed notebook (.ipynb, solutions/ included) in two --out-dir folders A and B of
-\`npm run notebooks\`: each code cell's outputs, text and images, with timing-like text (seconds, dates,
-rates) and each run's own folder masked. Some cells are unseeded on purpose (02 shows what a seed buys,
-03 and 05 time hand-written loops): with A2, a third run made like A, the outputs that differ between A
-and A2 too are listed but do not count. Exit status 0 when nothing else differs, 1 otherwise.
-To check that running notebooks at once changes nothing but timings:
-
-  for run in serial:1 parallel:2 serial2:1; do
-    MNIST_NB_MODEL=/tmp/$\{run%:*}/model npm run notebooks -- --quick --jobs $\{run#*:} --out-dir /tmp/$\{run%:*}
-  done
-  npx tsx scripts/notebooks/compare-runs.ts /tmp/serial /tmp/parallel /tmp/serial2`;
+const USAGE = usage(
+  {
+    synopsis: ['npx tsx scripts/notebooks/compare-runs.ts A B [A2]'],
+    about: [
+      `Compares every executed notebook (.ipynb, solutions/ included) in two --out-dir folders A and
+      B of npm run notebooks: each code cell's outputs, text and images, with timing-like text
+      (seconds, dates, rates) and each run's own folder masked. Some cells are unseeded on purpose
+      (02 shows what a seed buys, 03 and 05 time hand-written loops): with A2, a third run made like
+      A, the outputs that differ between A and A2 too are listed but do not count. Exit status 0
+      when nothing else differs, 1 otherwise.`,
+    ],
+    notes: [
+      'To check that running notebooks at once changes nothing but timings:',
+      [
+        '  for run in serial:1 parallel:2 serial2:1; do',
+        '    MNIST_NB_MODEL=/tmp/${run%:*}/model npm run notebooks -- --quick --jobs ${run#*:} --out-dir /tmp/${run%:*}',
+        '  done',
+        '  npx tsx scripts/notebooks/compare-runs.ts /tmp/serial /tmp/parallel /tmp/serial2',
+      ].join('\n'),
+    ],
+  },
+  OPTIONS,
+);
 
 interface Output {
   output_type: string;
@@ -150,17 +164,23 @@ function firstDifference(a: string, b: string): string {
   return `${around(a)} against ${around(b)}`;
 }
 
-function main(argv: string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    process.stdout.write(usage + '\n');
-    return Promise.resolve(0);
+async function main(argv: string[]): Promise<number> {
+  // Any count of folders parses: the count is checked below, with the message it always had.
+  const { values, positionals } = parseCli(argv, OPTIONS, {
+    min: 0,
+    max: Infinity,
+    describe: 'two or three folders',
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
   }
-  if (argv.length < 2 || argv.length > 3)
+  if (positionals.length < 2 || positionals.length > 3)
     throw new ConfigError(
       'arguments',
-      `expected two or three folders, got ${argv.length} (see --help)`,
+      `expected two or three folders, got ${positionals.length} (see --help)`,
     );
-  const [a, b, again] = argv.map((d) => path.resolve(d));
+  const [a, b, again] = positionals.map((d) => path.resolve(d));
   // What differs between two runs made the same way is not the schedule's doing: unseeded demos.
   const noise = new Set(again ? compareRuns(a, again).map((d) => d.where) : []);
   const all = compareRuns(a, b);
@@ -175,7 +195,7 @@ function main(argv: string[]): Promise<number> {
       ? `${count} notebooks: the same outputs apart from timings${again ? ` and ${noise.size} outputs that differ between A and A2 too` : ''}\n`
       : `${differences.length} differences${again ? ' that A and A2 do not have' : ''}\n`,
   );
-  return Promise.resolve(differences.length === 0 ? 0 : 1);
+  return differences.length === 0 ? 0 : 1;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href)

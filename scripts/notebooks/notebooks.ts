@@ -3,8 +3,15 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import {
+  intOption,
+  parseCli,
+  runMain,
+  usage,
+  type DescribedOptionTable,
+} from '../shared/options.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
+import { setting } from '../../lib/core/settings.js';
 import { ensureKernelSpec, jupyterEnv, projectRoot, readySetup } from '../jupyter/env.js';
 import { runNotebook, type DriverEvent, type NotebookResult } from './runner.js';
 import {
@@ -17,40 +24,6 @@ import {
   type JobResult,
   type RunningNotebook,
 } from './schedule.js';
-
-const usage = `Usage: npm run notebooks -- [options] [NOTEBOOK...]
-
-Executes notebooks with the project-local tslab kernel and rewrites them (outputs, figures/<name>/).
-NOTEBOOK is a path to an .ipynb file, a name or prefix of one in notebooks/ (e.g. 03), or
-solutions/ followed by a name or prefix of a worked solution in notebooks/solutions/ (e.g. solutions/04).
-Default: every notebooks/*.ipynb, then every notebooks/solutions/*.ipynb, each in name order.
-Notebooks that do not need each other run at once, in separate kernels (--jobs). Which notebook needs
-which is declared in notebooks/dependencies.json; a notebook runs only after the ones it needs (when
-they are selected too: \`npm run notebooks -- 04\` runs 04 alone, on the model 03 saved last time).
-After a failure no new notebook starts unless --keep-going (the running ones finish), and the
-notebooks that need the failed one are skipped either way.
-
-Options:
-  --quick            set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check,
-                     so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir
-  --jobs N           run up to N notebooks at once (default: the number of cores, here ${os.availableParallelism()};
-                     1 = one after the other); each kernel's engine gets MNIST_ENGINE_THREADS =
-                     cores / N (at least 1) unless that is set already
-  --keep-going       run the remaining notebooks after a failure (except those that need it)
-  --out-dir DIR      write executed notebooks to DIR (solutions to DIR/solutions, figures to
-                     DIR/figures) instead of in place
-  --figures-dir DIR  folder that holds figures/<notebook>/ folders (default: figures/ or DIR/figures)
-  --timeout SECONDS  limit per cell (default 1800; 0 = none)
-  --no-build         skip the \`tsc -p .\` build of lib/ (notebooks import ../build/lib/*.js)
-  --verbose          echo kernel output and each cell's stdout
-  -h, --help         show this help
-
-Jupyter: the project's .venv/ (made from python/requirements.txt when missing or broken; see
-npm run python-env), or MNIST_NB_PYTHON (your own Python with nbclient).
-Environment: MNIST_NB_BROWSER
-(passed to the kernel), MNIST_ENGINE_THREADS (passed to the kernel; see --jobs), MNIST_NB_JUPYTER_DIR
-(default .jupyter), MNIST_NB_TSLAB (tslab binary).
-Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or missing tools, 130/143 interrupted.`;
 
 const notebooksDir = path.join(projectRoot, 'notebooks');
 const solutionsDir = path.join(notebooksDir, 'solutions');
@@ -69,16 +42,81 @@ interface Options {
 }
 
 const OPTIONS = {
-  quick: { type: 'boolean' },
-  'keep-going': { type: 'boolean' },
-  jobs: { type: 'string', expects: 'a whole number of notebooks to run at once' },
-  'out-dir': { type: 'string', expects: 'a folder' },
-  'figures-dir': { type: 'string', expects: 'a folder' },
-  timeout: { type: 'string', expects: 'a whole number of seconds (0 = no limit)' },
-  'no-build': { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  quick: {
+    type: 'boolean',
+    describe:
+      'set MNIST_NB_QUICK=1 for the kernel: notebooks shrink data and epochs; a check, so it writes to test-output/quick/ (not over the committed notebooks) unless --out-dir',
+  },
+  'keep-going': {
+    type: 'boolean',
+    describe: 'run the remaining notebooks after a failure (except those that need it)',
+  },
+  jobs: {
+    type: 'string',
+    expects: 'a whole number of notebooks to run at once',
+    value: 'N',
+    describe: `run up to N notebooks at once (default: the number of cores, here ${os.availableParallelism()}; 1 = one after the other); each kernel's engine gets MNIST_ENGINE_THREADS = cores / N (at least 1) unless that is set already`,
+  },
+  'out-dir': {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe:
+      'write executed notebooks to DIR (solutions to DIR/solutions, figures to DIR/figures) instead of in place',
+  },
+  'figures-dir': {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe: 'folder that holds figures/<notebook>/ folders (default: figures/ or DIR/figures)',
+  },
+  timeout: {
+    type: 'string',
+    expects: 'a whole number of seconds (0 = no limit)',
+    value: 'SECONDS',
+    describe: 'limit per cell (default 1800; 0 = none)',
+  },
+  'no-build': {
+    type: 'boolean',
+    describe: 'skip the tsc -p . build of lib/ (notebooks import ../build/lib/*.js)',
+  },
+  verbose: { type: 'boolean', describe: "echo kernel output and each cell's stdout" },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: ['npm run notebooks -- [options] [NOTEBOOK...]'],
+    about: [
+      `Executes notebooks with the project-local tslab kernel and rewrites them (outputs,
+      figures/<name>/). NOTEBOOK is a path to an .ipynb file, a name or prefix of one in notebooks/
+      (e.g. 03), or solutions/ followed by a name or prefix of a worked solution in
+      notebooks/solutions/ (e.g. solutions/04). Default: every notebooks/*.ipynb, then every
+      notebooks/solutions/*.ipynb, each in name order.`,
+      `Notebooks that do not need each other run at once, in separate kernels (--jobs). Which
+      notebook needs which is declared in notebooks/dependencies.json; a notebook runs only after
+      the ones it needs (when they are selected too: npm run notebooks -- 04 runs 04 alone, on the
+      model 03 saved last time). After a failure no new notebook starts unless --keep-going (the
+      running ones finish), and the notebooks that need the failed one are skipped either way.`,
+      `Jupyter: the project's .venv/ (made from python/requirements.txt when missing or broken; see
+      npm run python-env), or MNIST_NB_PYTHON (your own Python with nbclient). The kernels get the
+      environment as it is, MNIST_NB_QUICK aside (only --quick sets it).`,
+    ],
+    settings: [
+      'MNIST_NB_PYTHON',
+      'MNIST_NB_VENV',
+      'MNIST_NB_JUPYTER_DIR',
+      'MNIST_NB_TSLAB',
+      'MNIST_NB_BROWSER',
+      'MNIST_ENGINE_THREADS',
+      'MNIST_NB_MODEL',
+    ],
+    notes: [
+      'Exit status: 0 all passed, 1 a notebook failed, 2 bad arguments or missing tools, 130/143 interrupted.',
+    ],
+  },
+  OPTIONS,
+);
 
 /** Where a quick run writes when no --out-dir is given: its small-data outputs must not replace the committed ones. */
 const quickOutDir = path.join(projectRoot, 'test-output', 'quick');
@@ -360,7 +398,7 @@ function printSummary(rows: Row[]): void {
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (!options) {
-    process.stdout.write(usage + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const files = selectNotebooks(options.targets);
@@ -381,7 +419,7 @@ async function main(argv: string[]): Promise<number> {
   if (threads !== undefined) env.MNIST_ENGINE_THREADS = threads;
   if (parallel > 1)
     line(
-      `running up to ${parallel} notebooks at once, MNIST_ENGINE_THREADS=${env.MNIST_ENGINE_THREADS ?? '(unset)'} each`,
+      `running up to ${parallel} notebooks at once, MNIST_ENGINE_THREADS=${threads ?? setting('MNIST_ENGINE_THREADS', env) ?? '(unset)'} each`,
     );
 
   const controller = new AbortController();

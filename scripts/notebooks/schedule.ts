@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/core/errors.js';
+import { setting } from '../../lib/core/settings.js';
 
 /** The file, beside the notebooks it describes, that says which notebook needs which. */
 export const declarationName = 'dependencies.json';
@@ -399,6 +400,6 @@ export function engineThreads(
   parallel: number,
   cores: number,
 ): string | undefined {
-  if (parallel <= 1 || env.MNIST_ENGINE_THREADS !== undefined) return undefined;
+  if (parallel <= 1 || setting('MNIST_ENGINE_THREADS', env) !== undefined) return undefined;
   return String(Math.max(1, Math.floor(cores / parallel)));
 }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCli, runMain } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
 import { projectRoot as findProjectRoot } from '../../lib/core/paths.js';
 
@@ -10,31 +10,32 @@ const projectRoot = findProjectRoot();
 const notebooksDir = path.join(projectRoot, 'notebooks');
 const nodeModules = path.join(projectRoot, 'node_modules');
 
-const usage = `Usage: npm run student-copies -- DIR [--force]
-
-Writes the copies a workshop hands out: every notebooks/*.ipynb with the outputs and execution counts of
-all code cells cleared, into DIR. The worked solutions (notebooks/solutions/) are left out.
-
-The copies still run from DIR. Inside this checkout, relative imports (the kit, '../build/lib/index.js')
-are rewritten relative to DIR. Outside it, they become absolute paths into this checkout, and a
-DIR/node_modules link to the project's node_modules lets '@tensorflow/tfjs' and 'danfojs-node' resolve
-to the same single copy the kit uses.
-A DIR directly inside the checkout (e.g. workshop/) needs neither: its copies import the kit exactly as
-the originals do, so that folder can be dropped into any learner's checkout.
-
-DIR must not exist or must be empty; --force writes into a non-empty DIR, replacing only the notebooks
-of the same names (other files there are kept). Everything is prepared in a temporary folder first, so
-a failed run leaves DIR as it was.
-
-Options:
-  --force      write into a non-empty DIR
-  -h, --help   show this help
-Exit status: 0 written, 1 failed, 2 bad arguments or DIR refused.`;
-
 const OPTIONS = {
-  force: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  force: { type: 'boolean', describe: 'write into a non-empty DIR' },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
+
+const USAGE = usage(
+  {
+    synopsis: ['npm run student-copies -- DIR [--force]'],
+    about: [
+      `Writes the copies a workshop hands out: every notebooks/*.ipynb with the outputs and execution
+      counts of all code cells cleared, into DIR. The worked solutions (notebooks/solutions/) are
+      left out.`,
+      `The copies still run from DIR. Inside this checkout, relative imports (the kit,
+      '../build/lib/index.js') are rewritten relative to DIR. Outside it, they become absolute paths
+      into this checkout, and a DIR/node_modules link to the project's node_modules lets
+      '@tensorflow/tfjs' and 'danfojs-node' resolve to the same single copy the kit uses. A DIR
+      directly inside the checkout (e.g. workshop/) needs neither: its copies import the kit exactly
+      as the originals do, so that folder can be dropped into any learner's checkout.`,
+      `DIR must not exist or must be empty; --force writes into a non-empty DIR, replacing only the
+      notebooks of the same names (other files there are kept). Everything is prepared in a
+      temporary folder first, so a failed run leaves DIR as it was.`,
+    ],
+    notes: ['Exit status: 0 written, 1 failed, 2 bad arguments or DIR refused.'],
+  },
+  OPTIONS,
+);
 
 /** A DIR this script will not write into: one line naming DIR, exit 2 (runMain's rule for ConfigError). */
 function refuse(message: string): ConfigError {
@@ -170,7 +171,7 @@ async function main(argv: string[]): Promise<number> {
     describe: 'one folder DIR to write the copies into (see --help)',
   });
   if (values.help) {
-    process.stdout.write(usage + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const dir = path.resolve(positionals[0]);

@@ -3,22 +3,28 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseCli, runMain } from '../../lib/cli/options.js';
+import { parseCli, runMain, usage, type DescribedOptionTable } from '../shared/options.js';
 import { KitError } from '../../lib/core/errors.js';
 import { projectRoot } from '../jupyter/env.js';
 import { cpuSeconds, processTree, type ProcInfo } from './procs.js';
 
-const usage = `Usage: tsx scripts/room/measure.ts [--quick] NOTEBOOK...
+const OPTIONS = {
+  quick: { type: 'boolean', describe: 'quick mode (MNIST_NB_QUICK=1: 10,000 digits, 2 epochs)' },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
 
-Runs each notebook alone with the notebook runner (into a temporary --out-dir; the committed notebooks
-are not touched) and samples its tslab kernel every 200 ms: peak resident memory and CPU seconds, the
-per-learner figures behind docs/room.md's capacity table. Prints one JSON line per notebook.
-
-Options:
-  --quick      quick mode (MNIST_NB_QUICK=1: 10,000 digits, 2 epochs)
-  -h, --help   show this help`;
-
-const OPTIONS = { quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const USAGE = usage(
+  {
+    synopsis: ['tsx scripts/room/measure.ts [--quick] NOTEBOOK...'],
+    about: [
+      `Runs each notebook alone with the notebook runner (into a temporary --out-dir; the committed
+      notebooks are not touched) and samples its tslab kernel every 200 ms: peak resident memory and
+      CPU seconds, the per-learner figures behind docs/room.md's capacity table. Prints one JSON
+      line per notebook.`,
+    ],
+  },
+  OPTIONS,
+);
 
 interface Figures {
   notebook: string;
@@ -80,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     describe: 'one or more notebook file names, e.g. 01-explore-data.ipynb',
   });
   if (values.help) {
-    process.stdout.write(usage + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'room-measure-'));

@@ -3,7 +3,13 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intOption, parseCli, runMain } from '../../lib/cli/options.js';
+import {
+  intOption,
+  parseCli,
+  runMain,
+  usage,
+  type DescribedOptionTable,
+} from '../shared/options.js';
 import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
 import { freePort, projectRoot } from '../jupyter/env.js';
 import { envProblem, pythonEnv } from '../jupyter/python-env.js';
@@ -24,59 +30,130 @@ import { makeRoomCgroup, readHost, type RoomCgroup } from './cgroup.js';
 import { hubConfig, writeAtomic, writeKernelSpec, type HubSettings } from './hub.js';
 import { procInfo, processTree, stillRunning, stopProcesses, waitGone } from './procs.js';
 
-const usage = `Usage: npm run room -- start [options]
-       npm run room -- stop [--dir DIR]
-       npm run room -- remove-accounts [--dir DIR]
-
-start            creates the learner accounts that are missing (learner01…N, passwords printed once),
-                 gives each a home with their own student copies of the notebooks and their own data/,
-                 and runs JupyterHub in the foreground until Ctrl-C or \`npm run room -- stop\`.
-                 Run it again to restart the room: existing accounts and their work are kept.
-stop             stops the hub, the proxy and every learner's server and kernel, by PID.
-remove-accounts  after the workshop: deletes the accounts (and homes) this room created, and nothing else.
-
-Needs root (it creates accounts and starts each learner's server as that learner), the project's
-Python environment (.venv: JupyterHub 5, JupyterLab 4, jupyterhub-idle-culler) and a built kit (npm ci).
-See docs/room.md.
-
-Options:
-  --dir DIR            the room folder: hub config, database, cookie secret, log, passwords (default room/)
-  --learners N         number of learner accounts, 1 to 200 (default 10)
-  --prefix NAME        learner account names are NAME01…NAMEnn (default learner)
-  --admin NAME         the instructor's account, a hub admin (default instructor)
-  --home-base DIR      homes are DIR/NAME (default /home)
-  --ip ADDR            address the hub listens on (default 127.0.0.1: put a TLS proxy in front, see docs)
-  --port PORT          port the hub listens on (default 8000)
-  --quick              quick mode for every kernel (MNIST_NB_QUICK=1): small data, 2 epochs; for small servers
-  --mem-limit SIZE     memory per learner (server + kernels), e.g. 2G or 1500M; 0 for none (default 2G)
-  --kernel-idle MIN    each server shuts down its kernels idle this many minutes (default 60)
-  --server-idle MIN    the hub's idle culler stops servers with no activity this many minutes (default 120)
-  --cgroup-parent DIR  cgroup v2 only: a delegated folder to put the room's memory cgroup in
-                       (default: the nearest of this process's cgroups that delegates memory)
-  --ssl-cert FILE      serve HTTPS with this certificate (with --ssl-key)
-  --ssl-key FILE       the certificate's private key
-  -h, --help           show this help
-Exit status: 0 done, 1 failed, 2 bad arguments or a missing tool.`;
-
 const OPTIONS = {
-  dir: { type: 'string', expects: 'a folder' },
-  learners: { type: 'string', expects: 'an integer from 1 to 200' },
-  prefix: { type: 'string', expects: 'an account name prefix' },
-  admin: { type: 'string', expects: 'an account name' },
-  'home-base': { type: 'string', expects: 'a folder' },
-  ip: { type: 'string', expects: 'an IP address' },
-  port: { type: 'string', expects: 'a port from 1 to 65535' },
-  quick: { type: 'boolean' },
-  'mem-limit': { type: 'string', expects: 'a size such as 2G or 1500M, or 0' },
-  'kernel-idle': { type: 'string', expects: 'minutes' },
-  'server-idle': { type: 'string', expects: 'minutes' },
-  'cgroup-parent': { type: 'string', expects: 'a cgroup v2 folder' },
-  'ssl-cert': { type: 'string', expects: 'a certificate file' },
-  'ssl-key': { type: 'string', expects: 'a key file' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  dir: {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe:
+      'the room folder: hub config, database, cookie secret, log, passwords (default room/)',
+  },
+  learners: {
+    type: 'string',
+    expects: 'an integer from 1 to 200',
+    value: 'N',
+    describe: 'number of learner accounts, 1 to 200 (default 10)',
+  },
+  prefix: {
+    type: 'string',
+    expects: 'an account name prefix',
+    value: 'NAME',
+    describe: 'learner account names are NAME01…NAMEnn (default learner)',
+  },
+  admin: {
+    type: 'string',
+    expects: 'an account name',
+    value: 'NAME',
+    describe: "the instructor's account, a hub admin (default instructor)",
+  },
+  'home-base': {
+    type: 'string',
+    expects: 'a folder',
+    value: 'DIR',
+    describe: 'homes are DIR/NAME (default /home)',
+  },
+  ip: {
+    type: 'string',
+    expects: 'an IP address',
+    value: 'ADDR',
+    describe: 'address the hub listens on (default 127.0.0.1: put a TLS proxy in front, see docs)',
+  },
+  port: {
+    type: 'string',
+    expects: 'a port from 1 to 65535',
+    value: 'PORT',
+    describe: 'port the hub listens on (default 8000)',
+  },
+  quick: {
+    type: 'boolean',
+    describe:
+      'quick mode for every kernel (MNIST_NB_QUICK=1): small data, 2 epochs; for small servers',
+  },
+  'mem-limit': {
+    type: 'string',
+    expects: 'a size such as 2G or 1500M, or 0',
+    value: 'SIZE',
+    describe: 'memory per learner (server + kernels), e.g. 2G or 1500M; 0 for none (default 2G)',
+  },
+  'kernel-idle': {
+    type: 'string',
+    expects: 'minutes',
+    value: 'MIN',
+    describe: 'each server shuts down its kernels idle this many minutes (default 60)',
+  },
+  'server-idle': {
+    type: 'string',
+    expects: 'minutes',
+    value: 'MIN',
+    describe:
+      "the hub's idle culler stops servers with no activity this many minutes (default 120)",
+  },
+  'cgroup-parent': {
+    type: 'string',
+    expects: 'a cgroup v2 folder',
+    value: 'DIR',
+    describe:
+      "cgroup v2 only: a delegated folder to put the room's memory cgroup in (default: the nearest of this process's cgroups that delegates memory)",
+  },
+  'ssl-cert': {
+    type: 'string',
+    expects: 'a certificate file',
+    value: 'FILE',
+    describe: 'serve HTTPS with this certificate (with --ssl-key)',
+  },
+  'ssl-key': {
+    type: 'string',
+    expects: 'a key file',
+    value: 'FILE',
+    describe: "the certificate's private key",
+  },
+  help: { type: 'boolean', short: 'h', describe: 'this help' },
+} as const satisfies DescribedOptionTable;
 
 const COMMANDS = ['start', 'stop', 'remove-accounts'] as const;
+
+const USAGE = usage(
+  {
+    synopsis: [
+      'npm run room -- start [options]',
+      'npm run room -- stop [--dir DIR]',
+      'npm run room -- remove-accounts [--dir DIR]',
+    ],
+    about: [
+      `Needs root (it creates accounts and starts each learner's server as that learner), the
+      project's Python environment (.venv: JupyterHub 5, JupyterLab 4, jupyterhub-idle-culler) and a
+      built kit (npm ci). See docs/room.md.`,
+    ],
+    arguments: [
+      [
+        'start',
+        `creates the learner accounts that are missing (learner01…N, passwords printed once), gives
+        each a home with their own student copies of the notebooks and their own data/, and runs
+        JupyterHub in the foreground until Ctrl-C or npm run room -- stop. Run it again to restart
+        the room: existing accounts and their work are kept.`,
+      ],
+      ['stop', "stops the hub, the proxy and every learner's server and kernel, by PID."],
+      [
+        'remove-accounts',
+        'after the workshop: deletes the accounts (and homes) this room created, and nothing else.',
+      ],
+    ],
+    settings: ['MNIST_NB_VENV'],
+    notes: ['Exit status: 0 done, 1 failed, 2 bad arguments or a missing tool.'],
+  },
+  OPTIONS,
+);
+
 const NOTEBOOKS = 'notebooks';
 // How often the hub's idle culler looks and each server reports activity (both cheap API calls).
 const CULL_EVERY_SECONDS = 60;
@@ -578,7 +655,7 @@ async function removeAccounts(dir: string): Promise<number> {
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs(argv);
   if (values.help) {
-    process.stdout.write(usage + '\n');
+    process.stdout.write(USAGE);
     return 0;
   }
   const command = positionals[0] as (typeof COMMANDS)[number];

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import type { Dataset } from '../../lib/data/types.js';
-import { confusionMatrix } from '../../lib/ml/evaluate.js';
-import { createCnn, predictCnn, trainCnn } from '../../lib/ml/cnn.js';
+import { confusionMatrix, predict } from '../../lib/ml/evaluate.js';
+import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
 let data: Dataset;
@@ -25,8 +25,8 @@ it('learns real digits: 3,000 training images, 2 epochs of batch 32, over 85 % o
   const [e1, e2] = result.history;
   assert.ok(e2.loss < e1.loss, `training loss falls: ${e1.loss} → ${e2.loss}`);
   assert.ok(e2.testAccuracy! > 0.85, `test accuracy ${e2.testAccuracy}`);
-  // predictCnn gives the kit's Predictions: consistent with the epoch metric and with itself.
-  const p = predictCnn(model, data.test);
+  // predict gives the kit's Predictions: consistent with the epoch metric and with itself.
+  const p = predict(model, data.test);
   assert.equal(p.accuracy, e2.testAccuracy);
   assert.equal(p.probabilities.length, data.test.count * 10);
   const m = confusionMatrix(p);

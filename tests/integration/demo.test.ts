@@ -18,10 +18,10 @@ import { preprocessDrawing, type GrayImage } from '../../lib/data/preprocess.js'
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { trainModel } from '../../lib/ml/train.js';
 import { quickMnist, useWasm } from '../support/helpers.js';
+import { browserPath } from '../support/system-tools.js';
 import { root, runScript, startScript } from '../support/run-script.js';
 
 const outDir = path.join(root, 'test-output');
-const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
 
 /** Debian's chromium with a fresh profile folder (playwright passes it as --user-data-dir). */
 function launch(

@@ -183,7 +183,7 @@ describe('display', () => {
       { digit: '0', count: 12 },
     ];
     const calls = fakeKernel();
-    showTable(rows, { caption: 'counts' });
+    await showTable(rows, { caption: 'counts' });
     assert.equal(calls[0][0], 'html');
     assert.match(calls[0][1] as string, /^<table/);
     leaveKernel();
@@ -192,11 +192,11 @@ describe('display', () => {
     assert.match(out.log[0], /5\s+3\n0\s+12$/);
   });
 
-  test('showDigits shows a PNG and writes it to the figures dir; showMarkdown emits markdown', () => {
+  test('showDigits shows a PNG and writes it to the figures dir; showMarkdown emits markdown', async () => {
     const calls = fakeKernel();
     process.env.MNIST_NB_FIGURES_DIR = dir;
-    showDigits(images, [0, 1, 2], ['5', '0', '4'], { name: 'first-three' });
-    showMarkdown('**bold**');
+    await showDigits(images, [0, 1, 2], ['5', '0', '4'], { name: 'first-three' });
+    await showMarkdown('**bold**');
     assert.deepEqual(
       calls.map((c) => c[0]),
       ['png', 'markdown'],
@@ -207,6 +207,9 @@ describe('display', () => {
     );
     assert.ok(!readdirSync(dir).some((f) => f.includes('.tmp')), 'no temporary files left');
     assert.ok(existsSync(join(dir, 'first-three.png')));
+    // Like show, a bad name rejects the promise the cell awaits, and writes nothing.
+    await assert.rejects(showDigits(images, [0], [], { name: '../escape' }), /must be letters/);
+    assert.equal(calls.length, 2);
   });
 
   test('slug makes file names from titles', () => {

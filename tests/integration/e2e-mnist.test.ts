@@ -26,7 +26,7 @@ describe('model of record on full MNIST', () => {
     assert.equal(tf.memory().numTensors, tensorsBefore);
     const losses = result.history.map((m) => m.loss);
     assert.ok(losses[2] < losses[0], `training loss should fall: ${losses}`);
-    const p = predict(model, config, data.test);
+    const p = predict(model, data.test);
     assert.ok(p.accuracy >= 0.97, `test accuracy ${p.accuracy}`);
     const pairs = mostConfusedPairs(confusionMatrix(p), 10).map((q) => `${q.a}-${q.b}`);
     // Which pairs lead varies with the seed; at least one of the classic ones is always among the ten.

@@ -7,9 +7,10 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../lib/data/datasets.js';
 import type { Dataset } from '../../lib/data/types.js';
-import { CONV_FILTER_GRADIENT_KERNEL } from '../../lib/ml/conv-gradient.js';
-import { createCnn, predictCnn, trainCnn } from '../../lib/ml/cnn.js';
-import { initEngine, type EngineName } from '../../lib/ml/engine.js';
+import { CONV_FILTER_GRADIENT_KERNEL } from '../../lib/engine/conv-gradient.js';
+import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
+import type { EngineName } from '../../lib/core/choices.js';
+import { initEngine } from '../../lib/engine/engine.js';
 import { predict } from '../../lib/ml/evaluate.js';
 import { createMlp } from '../../lib/ml/model.js';
 import { loadModel, saveModel } from '../../lib/ml/persist.js';
@@ -82,7 +83,7 @@ describe('native engine (tfjs-node on TensorFlow from PyPI)', () => {
     const acc = result.history[0].testAccuracy!;
     t.diagnostic(`1 epoch on 60,000: test accuracy ${acc}`);
     assert.ok(acc > 0.95, `test accuracy ${acc} after one epoch`);
-    const p = predict(model, config, data.test);
+    const p = predict(model, data.test);
     const correct = p.predicted.filter((c, i) => c === data.test.labels[i]).length;
     assert.equal(correct / data.test.count, acc);
     model.dispose();
@@ -122,13 +123,13 @@ describe('native engine (tfjs-node on TensorFlow from PyPI)', () => {
       );
       const dir = path.join(root, `${from}-to-${to}`);
       await saveModel(model, { config, history: result.history, engine: from }, dir);
-      const before = predict(model, config, test);
+      const before = predict(model, test);
       model.dispose();
       await use(to);
       const loaded = await loadModel(dir);
       assert.equal(loaded.kind, 'mlp');
       if (loaded.kind !== 'mlp') return;
-      const after = predict(loaded.model, loaded.config, test);
+      const after = predict(loaded.model, test);
       const gap = Math.max(
         ...before.probabilities.map((p, i) => Math.abs(p - after.probabilities[i])),
       );
@@ -161,7 +162,7 @@ describe('native engine (tfjs-node on TensorFlow from PyPI)', () => {
     });
     assert.ok(profile.kernelNames.includes(CONV_FILTER_GRADIENT_KERNEL), 'the filter gradient ran');
     assert.equal(tf.getKernel(CONV_FILTER_GRADIENT_KERNEL, 'tensorflow'), ownKernel);
-    const p = predictCnn(model, head(data.test, 500));
+    const p = predict(model, head(data.test, 500));
     assert.equal(p.predicted.length, 500);
     model.dispose();
   });

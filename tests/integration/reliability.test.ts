@@ -168,7 +168,7 @@ describe('resources', () => {
       `RSS grew from ${early.toFixed(0)} MiB to ${late.toFixed(0)} MiB`,
     );
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) predict(model, config, head(data.test, 1000));
+    for (let i = 0; i < 5; i++) predict(model, head(data.test, 1000));
     assert.equal(tf.memory().numTensors, before);
     model.dispose();
   });

@@ -16,6 +16,7 @@ import {
   rendererStats,
 } from '../../lib/viz/render.js';
 import { decodePng, distinctColours, firstDigits, pngHeader } from '../support/figures-fixtures.js';
+import { withEnv } from '../support/with-env.js';
 
 const OUT = resolve('test-output');
 const CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -108,21 +109,37 @@ describe('renderPng', { skip }, () => {
     assert.deepEqual(pngHeader(png), { width: 300, height: 200 });
   });
 
+  test('where SIGINT has a listener (a tslab kernel), a SIGINT leaves the browser open and the process running', async () => {
+    await closeRenderer();
+    const kernelListener = () => undefined; // like tslab's: the signal no longer ends the process
+    process.on('SIGINT', kernelListener);
+    try {
+      await renderPng(learningCurves, { width: 300, height: 200 });
+      const launched = rendererStats();
+      const handled = new Promise((resolve) => process.once('SIGINT', resolve));
+      process.kill(process.pid, 'SIGINT');
+      await handled;
+      // Playwright's default handler would now be closing the browser, then exit the process (130).
+      const png = await renderPng(learningCurves, { width: 300, height: 200 });
+      assert.deepEqual(pngHeader(png), { width: 300, height: 200 });
+      const after = rendererStats();
+      assert.equal(after.launchMs, launched.launchMs, 'the interrupt closed the browser');
+      assert.equal(after.figures, launched.figures + 1);
+    } finally {
+      process.off('SIGINT', kernelListener);
+    }
+  });
+
   test('bad sizes and a missing MNIST_NB_BROWSER give a RenderError naming the value', async () => {
     await assert.rejects(renderPng(learningCurves, { width: 0 }), RenderError);
     await closeRenderer();
-    const saved = process.env.MNIST_NB_BROWSER;
-    process.env.MNIST_NB_BROWSER = '/nonexistent/chromium';
-    try {
-      await assert.rejects(renderPng(learningCurves), (err: Error) => {
+    await withEnv({ MNIST_NB_BROWSER: '/nonexistent/chromium' }, () =>
+      assert.rejects(renderPng(learningCurves), (err: Error) => {
         assert.ok(err instanceof RenderError);
         assert.match(err.message, /MNIST_NB_BROWSER is \/nonexistent\/chromium/);
         return true;
-      });
-    } finally {
-      if (saved === undefined) delete process.env.MNIST_NB_BROWSER;
-      else process.env.MNIST_NB_BROWSER = saved;
-    }
+      }),
+    );
   });
 });
 

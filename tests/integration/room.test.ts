@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import { chromium } from 'playwright-core';
 import { WebSocket } from 'undici';
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
+import { setting } from '../../lib/core/settings.js';
 import { runScriptSync, startScript } from '../support/run-script.js';
 import { browserPath, toolsPresent } from '../support/system-tools.js';
 import { freePort } from '../../scripts/jupyter/env.js';
@@ -23,9 +24,10 @@ import { oomKills, peakBytes, type RoomCgroup } from '../../scripts/room/cgroup.
 import { processTree, stillRunning, totalRss } from '../../scripts/room/procs.js';
 import { roomPython } from '../../scripts/room/room.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const LEARNERS = Number(process.env.MNIST_NB_ROOM_LEARNERS || 4);
-const NOTEBOOKS = (process.env.MNIST_NB_ROOM_NOTEBOOKS || '02-build-mlp.ipynb').split(',');
+const root = path.resolve(import.meta.dirname, '..');
+const LEARNERS = setting('MNIST_NB_ROOM_LEARNERS') ?? 4;
+const NOTEBOOKS = setting('MNIST_NB_ROOM_NOTEBOOKS');
+if (NOTEBOOKS.length === 0) NOTEBOOKS.push('02-build-mlp.ipynb');
 /** The notebook the isolation probe, the memory hog and the screenshot use: the last one run. */
 const NOTEBOOK = NOTEBOOKS[NOTEBOOKS.length - 1];
 

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadDataset } from '../../lib/data/datasets.js';
 import type { Dataset, Split } from '../../lib/data/types.js';
-import { initEngine } from '../../lib/ml/engine.js';
+import { initEngine } from '../../lib/engine/engine.js';
 
 /** The wasm engine: the default here; the fast gradient targets it. */
 export async function useWasm(): Promise<void> {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type { TestContext } from 'node:test';
+import { setting } from '../../lib/core/settings.js';
 
 const require = createRequire(import.meta.url);
 
@@ -22,7 +23,7 @@ export function missingNativeEngine(): string | undefined {
 export function nativePresent(t: TestContext): boolean {
   const missing = missingNativeEngine();
   if (!missing) return true;
-  if (process.env.MNIST_SKIP_NATIVE === '1') {
+  if (setting('MNIST_SKIP_NATIVE')) {
     t.skip(`MNIST_SKIP_NATIVE=1 and ${missing}`);
     return false;
   }

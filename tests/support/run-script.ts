@@ -10,8 +10,9 @@ const npmScripts: Record<string, string> = JSON.parse(
   readFileSync(path.join(root, 'package.json'), 'utf8'),
 ).scripts;
 
-/** The file `npm run <name>` runs: package.json says "tsx scripts/<folder>/<file>.ts". */
+/** The file `npm run <name>` runs: package.json says "tsx scripts/<folder>/<file>.ts"; a .ts path is itself. */
 export function scriptFile(name: string): string {
+  if (name.startsWith('scripts/') && name.endsWith('.ts')) return name;
   const match = /^tsx (scripts\/\S+\.ts)$/.exec(npmScripts[name] ?? '');
   if (!match) throw new Error(`package.json has no "tsx scripts/…" script named ${name}`);
   return match[1];

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { TestContext } from 'node:test';
+import { setting } from '../../lib/core/settings.js';
 import { envProblem, pythonEnv } from '../../scripts/jupyter/python-env.js';
 
-export const browserPath = process.env.MNIST_NB_BROWSER || '/usr/bin/chromium';
+export const browserPath = setting('MNIST_NB_BROWSER') ?? '/usr/bin/chromium';
 
 /**
  * Why Chromium and the project's Jupyter (.venv/, or MNIST_NB_PYTHON with JupyterLab, Notebook 7 and
@@ -15,8 +16,8 @@ export function missingJupyterTools(): string | undefined {
   const missing: string[] = [];
   if (!fs.existsSync(browserPath))
     missing.push(`chromium (${browserPath}; apt-get install chromium, or set MNIST_NB_BROWSER)`);
-  const own = process.env.MNIST_NB_PYTHON;
-  if (own) {
+  const own = setting('MNIST_NB_PYTHON');
+  if (own !== undefined) {
     const probe = spawnSync(own, ['-c', 'import jupyterlab, notebook, nbclient, nbformat'], {
       encoding: 'utf8',
     });
@@ -36,7 +37,7 @@ export function missingJupyterTools(): string | undefined {
  */
 export function toolsPresent(t: TestContext, missing: string | undefined): boolean {
   if (!missing) return true;
-  if (process.env.MNIST_NB_SKIP_BROWSER === '1') {
+  if (setting('MNIST_NB_SKIP_BROWSER')) {
     t.skip(`MNIST_NB_SKIP_BROWSER=1 and ${missing}`);
     return false;
   }

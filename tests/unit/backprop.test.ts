@@ -4,8 +4,9 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../lib/data/types.js';
 import { mlpGradients } from '../../lib/ml/backprop.js';
-import { forwardLogits, l2Penalty, standardDense } from '../../lib/ml/forward.js';
-import { createMlp, denseVariables, type Activation, type MlpConfig } from '../../lib/ml/model.js';
+import { forwardLogits, l2Penalty } from '../../lib/ml/forward.js';
+import type { Activation } from '../../lib/core/choices.js';
+import { createMlp, denseVariables, type MlpConfig } from '../../lib/ml/model.js';
 import { createRng, fillDropoutMask } from '../../lib/core/random.js';
 import { quickMnist, useWasm } from '../support/helpers.js';
 
@@ -52,7 +53,7 @@ function bothWays(c: Case) {
     const { x, y, masks } = batchFor(config);
     const hand = mlpGradients(vars, x, y, config, masks);
     const tape = tf.variableGrads(() => {
-      const logits = forwardLogits(vars, x, config, standardDense, masks);
+      const logits = forwardLogits(vars, x, config, masks);
       const ce = tf.losses.softmaxCrossEntropy(y, logits);
       return tf.add(ce, l2Penalty(vars, config.l2) ?? 0) as tf.Scalar;
     }, vars);

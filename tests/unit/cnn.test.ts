@@ -4,14 +4,8 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../lib/data/types.js';
 import { ConfigError } from '../../lib/core/errors.js';
-import { confusionMatrix } from '../../lib/ml/evaluate.js';
-import {
-  CNN_DEFAULTS,
-  createCnn,
-  predictCnn,
-  resolveCnnConfig,
-  trainCnn,
-} from '../../lib/ml/cnn.js';
+import { confusionMatrix, predict } from '../../lib/ml/evaluate.js';
+import { CNN_DEFAULTS, createCnn, resolveCnnConfig, trainCnn } from '../../lib/ml/cnn.js';
 import { permutePixels, pixelPermutation, shiftImages } from '../../lib/data/transforms.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
@@ -63,7 +57,7 @@ describe('createCnn', () => {
   });
 });
 
-describe('trainCnn and predictCnn', () => {
+describe('trainCnn and predict', () => {
   // The 3,000-image version (over 85 %) is tests/integration/cnn-learning.test.ts.
   it('learns from 500 real digits: 2 epochs of batch 32, loss falls, over 50 % on 500 unseen', async () => {
     const { model, config } = createCnn();
@@ -79,8 +73,8 @@ describe('trainCnn and predictCnn', () => {
     const [e1, e2] = result.history;
     assert.ok(e2.loss < e1.loss, `training loss falls: ${e1.loss} → ${e2.loss}`);
     assert.ok(e2.testAccuracy! > 0.5, `test accuracy ${e2.testAccuracy} (chance is 0.1)`);
-    // predictCnn gives the kit's Predictions: consistent with the epoch metric and with itself.
-    const p = predictCnn(model, test);
+    // predict gives the kit's Predictions: consistent with the epoch metric and with itself.
+    const p = predict(model, test);
     assert.equal(p.accuracy, e2.testAccuracy);
     assert.equal(p.probabilities.length, test.count * 10);
     const m = confusionMatrix(p);
@@ -126,7 +120,7 @@ describe('trainCnn and predictCnn', () => {
       /the loss became NaN at epoch 1, batch \d of 8; the weights from the last good batch were kept/,
     );
     assert.ok(weightsOf(model).every((w) => w.every(Number.isFinite)));
-    assert.ok(predictCnn(model, head(data.test, 10)).probabilities.every(Number.isFinite));
+    assert.ok(predict(model, head(data.test, 10)).probabilities.every(Number.isFinite));
     model.dispose();
   });
 
@@ -159,7 +153,7 @@ describe('trainCnn and predictCnn', () => {
     );
     const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
     const few = head(data.test, 50);
-    assert.deepEqual(predictCnn(loaded, few).probabilities, predictCnn(model, few).probabilities);
+    assert.deepEqual(predict(loaded, few).probabilities, predict(model, few).probabilities);
     model.dispose();
     loaded.dispose();
   });

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine } from '../../lib/ml/engine.js';
+import { initEngine } from '../../lib/engine/engine.js';
 import {
   CONV_FILTER_GRADIENT_KERNEL,
   CONV_INPUT_GRADIENT_KERNEL,
   MAX_POOL_GRADIENT_KERNEL,
   ensureConvGradient,
-} from '../../lib/ml/conv-gradient.js';
+} from '../../lib/engine/conv-gradient.js';
 
 type Pad = 'same' | 'valid';
 

@@ -4,12 +4,12 @@ import { after, before, describe, it } from 'node:test';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { DatasetName } from '../../lib/core/choices.js';
 import {
   classNamesFor,
   clearDatasetCache,
   DATASETS,
   loadDataset,
-  type DatasetName,
 } from '../../lib/data/datasets.js';
 import { readIdxFile } from '../../lib/data/idx.js';
 import type { Dataset, Split } from '../../lib/data/types.js';

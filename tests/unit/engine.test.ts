@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { initEngine, parseEngineChoice, type PackageLoader } from '../../lib/ml/engine.js';
-import { wantedWasmThreads } from '../../lib/ml/wasm-threads.js';
+import { initEngine, parseEngineChoice, type PackageLoader } from '../../lib/engine/engine.js';
+import { wantedWasmThreads } from '../../lib/engine/wasm-threads.js';
 import { ConfigError, KitError } from '../../lib/core/errors.js';
 import { missingNativeEngine } from '../support/native-tools.js';
+import { withEnv } from '../support/with-env.js';
 
 /** Simulates a user machine: native packages present but failing, the rest loading for real. */
 function loaderWith(broken: Record<string, Error>): PackageLoader {
@@ -98,17 +99,12 @@ describe('initEngine', () => {
   });
 
   it('a malformed MNIST_ENGINE_THREADS is a clear error, not a fall back to cpu', async () => {
-    const saved = process.env.MNIST_ENGINE_THREADS;
-    process.env.MNIST_ENGINE_THREADS = 'two';
-    try {
-      await assert.rejects(
+    await withEnv({ MNIST_ENGINE_THREADS: 'two' }, () =>
+      assert.rejects(
         initEngine('auto'),
         (e: unknown) => e instanceof ConfigError && /MNIST_ENGINE_THREADS.*"two"/.test(e.message),
-      );
-    } finally {
-      if (saved === undefined) delete process.env.MNIST_ENGINE_THREADS;
-      else process.env.MNIST_ENGINE_THREADS = saved;
-    }
+      ),
+    );
     assert.equal(tf.getBackend(), 'wasm');
   });
 

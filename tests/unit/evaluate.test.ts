@@ -1,4 +1,4 @@
-// Tests for evaluation: predictions match the Keras-style model.predict, metrics match a by-hand reference.
+// Tests for evaluation: one predict for any model, equal to Keras-style model.predict; metrics by hand.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -10,8 +10,11 @@ import {
   mostConfusedPairs,
   perClassScores,
   predict,
+  predictLayers,
+  predictMlp,
 } from '../../lib/ml/evaluate.js';
-import { createMlp } from '../../lib/ml/model.js';
+import { createCnn } from '../../lib/ml/cnn.js';
+import { createMlp, mlpShapeOf } from '../../lib/ml/model.js';
 import { trainModel } from '../../lib/ml/train.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
@@ -31,7 +34,7 @@ describe('predict and metrics', () => {
       { epochs: 1, evaluate: false },
     );
     const test = head(data.test, 300);
-    const ours = predict(model, config, test);
+    const ours = predict(model, test);
     const reference = tf.tidy(() =>
       (model.predict(tf.tensor2d(test.images, [300, 784])) as tf.Tensor).dataSync(),
     );
@@ -47,6 +50,27 @@ describe('predict and metrics', () => {
     assert.equal(ours.accuracy, refAcc);
     assert.ok(ours.accuracy > 0.6);
     model.dispose();
+  });
+
+  it('one predict for any model: MLP-shaped ones on their raw weights, others via model.predict', () => {
+    const mlp = createMlp({ seed: 5, hidden: [32], activation: 'tanh' });
+    assert.deepEqual(mlpShapeOf(mlp.model), { inputSize: 784, activation: 'tanh', numClasses: 10 });
+    const linear = createMlp({ seed: 5, hidden: [] });
+    assert.equal(mlpShapeOf(linear.model)?.activation, 'linear');
+    const cnn = createCnn({ seed: 5 });
+    assert.equal(mlpShapeOf(cnn.model), null);
+    const noSoftmax = tf.sequential({
+      layers: [tf.layers.dense({ units: 10, inputShape: [784], activation: 'sigmoid' })],
+    });
+    assert.equal(mlpShapeOf(noSoftmax), null);
+
+    const test = head(data.test, 200);
+    assert.deepEqual(predict(mlp.model, test), predictMlp(mlp.model, mlp.config, test));
+    assert.deepEqual(predict(cnn.model, test), predictLayers(cnn.model, test));
+    assert.equal(predict(noSoftmax, test).probabilities.length, 200 * 10);
+    const wrongSize = { ...test, images: test.images.subarray(0, 200 * 783) };
+    assert.throws(() => predict(mlp.model, wrongSize), /model: takes 784 = 784 values per image/);
+    [mlp.model, linear.model, cnn.model, noSoftmax].forEach((m) => m.dispose());
   });
 
   it('confusion matrix, per-class scores and confused pairs agree with a by-hand count', () => {

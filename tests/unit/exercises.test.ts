@@ -269,8 +269,8 @@ describe('notebook 04 exercises', () => {
   const ex = confusionExercises;
   let p: ReturnType<typeof predict>;
   before(() => {
-    const { model, config } = createMlp();
-    p = predict(model, config, head(data.test, 2000));
+    const { model } = createMlp();
+    p = predict(model, head(data.test, 2000));
     model.dispose();
   });
   it('accuracy: passes; a percentage fails', () => {

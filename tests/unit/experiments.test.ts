@@ -92,7 +92,7 @@ describe('runExperiment: what breaks', () => {
     assert.ok(r.gradientNorms.length > 2);
     for (const g of r.gradientNorms) assert.deepEqual(g.norms, [0, 0, 0]);
     // Only the output bias learns: the model predicts one class for everything.
-    assert.equal(new Set(predict(r.model!, r.config, data.test).predicted).size, 1);
+    assert.equal(new Set(predict(r.model!, data.test).predicted).size, 1);
     assert.ok(r.testAccuracy < 0.2, `zero-init test accuracy ${r.testAccuracy}`);
     r.model!.dispose();
     const baseline = await runExperiment('baseline', {}, { ...opts(), keepModel: true });

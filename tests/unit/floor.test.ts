@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { measureMatmulFloor, stepProducts } from '../../lib/ml/floor.js';
+import { measureMatmulFloor, stepProducts } from '../../lib/engine/floor.js';
 import { createMlp, MODEL_OF_RECORD, resolveConfig } from '../../lib/ml/model.js';
 import { trainModel } from '../../lib/ml/train.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';

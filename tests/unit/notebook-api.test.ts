@@ -1,5 +1,6 @@
 // Every `kit.<name>` a notebook's code calls is exported by lib/index.ts, so trimming the index can never
-// break a notebook that the tests do not run in full.
+// break a notebook that the tests do not run in full; and every export is called by a notebook or listed
+// here with its reason, so the index stays what notebooks use. Every kit.show… call is awaited.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,6 +9,13 @@ import * as kit from '../../lib/index.js';
 import { joined, readCells } from '../support/ipynb.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+
+/** Exports no notebook calls, each with the reason it stays; a name a notebook calls needs none. */
+const EXPORTED_WITHOUT_NOTEBOOK: Readonly<Record<string, string>> = {
+  drawDigitWidget:
+    "the draw-a-digit widget's HTML, for a cell or page that places it itself (its doc comment " +
+    'offers it beside showDrawDigit)',
+};
 
 function notebooks(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -57,4 +65,32 @@ describe('the notebooks call only what lib/index.ts exports', () => {
       );
     });
   }
+});
+
+describe('every lib/index.ts export is called by a notebook or listed with its reason', () => {
+  const files = notebooks(path.join(root, 'notebooks'));
+  const used = new Set(files.flatMap((f) => [...kitNames(f)]));
+  const exported = new Set([...Object.keys(kit), ...indexTypeNames()]);
+  const listed = Object.keys(EXPORTED_WITHOUT_NOTEBOOK);
+
+  it('no export is unused and unlisted', () => {
+    const unused = [...exported].filter((n) => !used.has(n) && !listed.includes(n)).sort();
+    assert.deepEqual(unused, [], `exported by lib/index.ts, called by no notebook: ${unused}`);
+  });
+
+  it('every listed name is exported and called by no notebook', () => {
+    const stale = listed.filter((n) => !exported.has(n) || used.has(n));
+    assert.deepEqual(stale, [], `EXPORTED_WITHOUT_NOTEBOOK lists ${stale}: remove them`);
+  });
+
+  it('every kit.show… call is awaited (an unawaited one loses its errors and figures)', () => {
+    const unawaited = files.flatMap((file) =>
+      readCells(file)
+        .filter((cell) => cell.cell_type === 'code')
+        .flatMap((cell) => [...joined(cell.source).matchAll(/(await\s+)?kit\.(show\w*)\(/g)])
+        .filter((m) => !m[1])
+        .map((m) => `${path.relative(root, file)}: kit.${m[2]}`),
+    );
+    assert.deepEqual(unawaited, []);
+  });
 });

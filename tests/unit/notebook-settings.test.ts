@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Dataset } from '../../lib/data/types.js';
-import { ModelFileError } from '../../lib/core/errors.js';
+import { ConfigError, ModelFileError } from '../../lib/core/errors.js';
+import { defaultDataDir } from '../../lib/data/datasets.js';
 import {
   describeSettings,
   loadOrTrainModel,
@@ -18,17 +19,41 @@ describe('notebookSettings', () => {
   it('full mode by default: all of MNIST, 10 epochs, the model "mlp"', () => {
     assert.deepEqual(
       { ...notebookSettings({}) },
-      { quick: false, dataset: 'mnist', epochs: 10, batchSize: 128, modelName: 'mlp' },
+      {
+        quick: false,
+        dataset: 'mnist',
+        epochs: 10,
+        batchSize: 128,
+        modelName: 'mlp',
+        fashionDir: defaultDataDir('fashion-mnist'),
+      },
     );
     assert.equal(notebookSettings({ MNIST_NB_QUICK: '0' }).quick, false);
     assert.equal(notebookSettings({ MNIST_NB_QUICK: 'false' }).quick, false);
+    assert.equal(notebookSettings({ MNIST_NB_FASHION_DIR: ' /tmp/f ' }).fashionDir, '/tmp/f');
+  });
+
+  it('refuses a quick switch it cannot read instead of guessing', () => {
+    assert.throws(
+      () => notebookSettings({ MNIST_NB_QUICK: 'nope' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message === 'MNIST_NB_QUICK: expected 1 or 0 (or true/false, yes/no, on/off), got "nope"',
+    );
   });
 
   it('quick mode shrinks data and epochs and saves under another name, unless MNIST_NB_MODEL says where', () => {
     const quick = notebookSettings({ MNIST_NB_QUICK: '1' });
     assert.deepEqual(
       { ...quick },
-      { quick: true, dataset: 'mnist-quick', epochs: 2, batchSize: 128, modelName: 'mlp-quick' },
+      {
+        quick: true,
+        dataset: 'mnist-quick',
+        epochs: 2,
+        batchSize: 128,
+        modelName: 'mlp-quick',
+        fashionDir: defaultDataDir('fashion-mnist'),
+      },
     );
     assert.match(describeSettings(quick), /Quick mode.*mnist-quick.*2 epochs.*mlp-quick/);
     assert.equal(
@@ -56,10 +81,8 @@ describe('loadOrTrainModel', () => {
 
   it('trains and saves when no model exists, then loads the same weights the next time', async () => {
     const settings: NotebookSettings = {
-      quick: true,
-      dataset: 'mnist-quick',
+      ...notebookSettings({ MNIST_NB_QUICK: '1' }),
       epochs: 1,
-      batchSize: 128,
       modelName: path.join(dir, 'model'),
     };
     const lines: string[] = [];
@@ -89,10 +112,8 @@ describe('loadOrTrainModel', () => {
     fs.mkdirSync(broken);
     fs.writeFileSync(path.join(broken, 'meta.json'), '{ not json');
     const settings: NotebookSettings = {
-      quick: true,
-      dataset: 'mnist-quick',
+      ...notebookSettings({ MNIST_NB_QUICK: '1' }),
       epochs: 1,
-      batchSize: 128,
       modelName: broken,
     };
     await assert.rejects(loadOrTrainModel(settings, data, { write: () => true }), ModelFileError);

@@ -7,7 +7,7 @@ import { before, describe, it } from 'node:test';
 import type { Dataset } from '../../lib/data/types.js';
 import { ModelFileError } from '../../lib/core/errors.js';
 import { predict } from '../../lib/ml/evaluate.js';
-import { createCnn, predictCnn, trainCnn } from '../../lib/ml/cnn.js';
+import { createCnn, trainCnn } from '../../lib/ml/cnn.js';
 import { createMlp } from '../../lib/ml/model.js';
 import { loadModel, saveModel } from '../../lib/ml/persist.js';
 import { trainModel } from '../../lib/ml/train.js';
@@ -42,8 +42,8 @@ describe('saveModel / loadModel', () => {
     const loaded = await loadModel(dir);
     assert.equal(loaded.kind, 'mlp');
     if (loaded.kind !== 'mlp') return;
-    const before = predict(model, config, head(data.test, 500));
-    const after = predict(loaded.model, loaded.config, head(data.test, 500));
+    const before = predict(model, head(data.test, 500));
+    const after = predict(loaded.model, head(data.test, 500));
     assert.deepEqual(Array.from(after.probabilities), Array.from(before.probabilities));
     assert.deepEqual(loaded.config, config);
     assert.equal(loaded.meta.history.length, 1);
@@ -160,8 +160,8 @@ describe('saveModel / loadModel', () => {
     const loaded = await loadModel(dir);
     assert.equal(loaded.kind, 'cnn');
     assert.deepEqual(loaded.config, config);
-    const before = predictCnn(model, head(data.test, 300));
-    const after = predictCnn(loaded.model, head(data.test, 300));
+    const before = predict(model, head(data.test, 300));
+    const after = predict(loaded.model, head(data.test, 300));
     assert.deepEqual(Array.from(after.probabilities), Array.from(before.probabilities));
     loaded.model.dispose();
 

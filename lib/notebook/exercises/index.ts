@@ -6,4 +6,3 @@ export { confusionExercises } from './confusions.js';
 export { exploreExercises } from './explore.js';
 export { gradientExercises } from './gradients.js';
 export { trainExercises } from './train.js';
-export type { Verdict } from './exercise.js';

@@ -4,30 +4,18 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, KitError } from '../core/errors.js';
+import { KitError } from '../core/errors.js';
+import { SETTINGS, setting } from '../core/settings.js';
 
-/** The environment variable that sets the engine's thread count (the notebook runner sets it too). */
-export const THREADS_ENV = 'MNIST_ENGINE_THREADS';
-
-// tfjs-backend-wasm 4.22 caps its pool at 8 threads (it pre-creates 8 workers).
-const MAX_THREADS = 8;
+// tfjs-backend-wasm 4.22 caps its pool at 8 threads (it pre-creates 8 workers): the setting's maximum.
+const MAX_THREADS = SETTINGS.MNIST_ENGINE_THREADS.max;
 
 /**
  * How many threads the wasm engine should compute with: MNIST_ENGINE_THREADS when set (1 = the
  * single-threaded build), otherwise the cores this process may use (`os.availableParallelism()`).
  */
 export function wantedWasmThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[THREADS_ENV];
-  if (raw === undefined || raw.trim() === '')
-    return Math.min(MAX_THREADS, os.availableParallelism());
-  const value = raw.trim();
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_THREADS)
-    throw new ConfigError(
-      THREADS_ENV,
-      `expected an integer from 1 to ${MAX_THREADS} (threads for the wasm engine), got "${raw}"`,
-    );
-  return n;
+  return setting('MNIST_ENGINE_THREADS', env) ?? Math.min(MAX_THREADS, os.availableParallelism());
 }
 
 /** The parts of the Emscripten module of the threaded build that this file and BackendWasm use. */

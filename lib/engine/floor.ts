@@ -1,6 +1,12 @@
 // The matrix products one training step must compute, and how fast this engine runs them: the speed floor.
 import * as tf from '@tensorflow/tfjs';
-import type { MlpConfig } from './model.js';
+
+/** The layer sizes of a dense network (an MlpConfig has them): all the floor needs to know of the model. */
+export interface DenseShape {
+  readonly inputSize: number;
+  readonly hidden: readonly number[];
+  readonly numClasses: number;
+}
 
 /** One matrix product a·b with a: [m, k] and b: [k, n]. */
 export interface Product {
@@ -20,7 +26,7 @@ function product(label: string, m: number, k: number, n: number): Product {
  * x·W, the weight gradient xᵀ·dz and, except for the first layer (nobody needs ∂loss/∂pixels), the input
  * gradient dz·Wᵀ. Shapes as the wasm path runs them (transposes made explicit); the same FLOPs everywhere.
  */
-export function stepProducts(config: MlpConfig, batchSize: number): Product[] {
+export function stepProducts(config: DenseShape, batchSize: number): Product[] {
   const sizes = [config.inputSize, ...config.hidden, config.numClasses];
   const products: Product[] = [];
   for (let l = 0; l < sizes.length - 1; l++) {
@@ -49,7 +55,7 @@ export interface FloorMeasurement {
  * (activations, dropout, loss, Adam, bookkeeping) only adds to it.
  */
 export function measureMatmulFloor(
-  config: MlpConfig,
+  config: DenseShape,
   batchSize: number,
   trainCount: number,
   reps = 20,

@@ -2,13 +2,11 @@
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { ENGINE_CHOICES, type EngineChoice, type EngineName } from '../core/choices.js';
 import { ConfigError, KitError } from '../core/errors.js';
+import { setting } from '../core/settings.js';
 import { ensureConvGradient } from './conv-gradient.js';
 import { registerThreadedWasm, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
-
-export type EngineName = 'tensorflow' | 'wasm' | 'cpu';
-export type EngineChoice = 'auto' | EngineName;
-const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 /** One rung of the ladder that was tried: which package, and why it was or was not used. */
 export interface EngineAttempt {
@@ -74,9 +72,9 @@ function describeFailure(error: unknown): string {
  * log level (warnings and errors only; its start-up notes would land in every notebook's output).
  */
 function prepareNativeEnvironment(): void {
-  const threads = process.env.MNIST_ENGINE_THREADS?.trim();
-  if (threads && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
-    process.env.TF_NUM_INTRAOP_THREADS = String(wantedWasmThreads());
+  const threads = setting('MNIST_ENGINE_THREADS');
+  if (threads !== undefined && process.env.TF_NUM_INTRAOP_THREADS === undefined) {
+    process.env.TF_NUM_INTRAOP_THREADS = String(threads);
   }
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }

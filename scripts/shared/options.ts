@@ -3,7 +3,8 @@
 // Nothing here may import TensorFlow.js (directly or through lib/ml): scripts parse their options and
 // answer --help before they load the heavy modules with dynamic imports.
 import { parseArgs } from 'node:util';
-import { ConfigError, KitError, ToolMissingError } from '../core/errors.js';
+import { ConfigError, KitError, ToolMissingError } from '../../lib/core/errors.js';
+import { settingHelp, type SettingName } from '../../lib/core/settings.js';
 
 export interface StringOption {
   readonly type: 'string';
@@ -13,11 +14,21 @@ export interface StringOption {
   readonly list?: boolean;
   /** What a value looks like, for "expects a value" errors: e.g. "an integer from 0 to 65535". */
   readonly expects?: string;
+  /** The value's name in --help: `--epochs N`; default: the choices joined by "|", else VALUE. */
+  readonly value?: string;
+  /** What the option does, for --help (usage() lists every option that has one). */
+  readonly describe?: string;
+  /** The heading it is listed under in --help, when not the main "Options:". */
+  readonly group?: string;
+  /** Internal (a script calling itself): accepted, but neither in --help nor in error messages. */
+  readonly hidden?: boolean;
 }
 
 export interface BooleanOption {
   readonly type: 'boolean';
   readonly short?: string;
+  readonly describe?: string;
+  readonly group?: string;
 }
 
 export type OptionSpec = StringOption | BooleanOption;
@@ -85,8 +96,16 @@ export function nearest(typed: string, known: readonly string[]): string | undef
   return bestDistance <= allowed ? best : undefined;
 }
 
+/** The options a user may type: the table's, less the hidden ones. */
+function publicNames(options: OptionTable): string[] {
+  return Object.keys(options).filter((n) => {
+    const spec = options[n];
+    return !(spec.type === 'string' && spec.hidden);
+  });
+}
+
 function optionNames(options: OptionTable): string[] {
-  return Object.keys(options).map((n) => `--${n}`);
+  return publicNames(options).map((n) => `--${n}`);
 }
 
 /** A value that is a negative number (`--seed -1`), not another option. */
@@ -125,7 +144,7 @@ export function parseCli<T extends OptionTable>(
     const name = Object.hasOwn(options, token.name) ? token.name : undefined;
     if (name === undefined) {
       const typed = token.rawName;
-      const guess = typed.startsWith('--') ? nearest(token.name, Object.keys(options)) : undefined;
+      const guess = typed.startsWith('--') ? nearest(token.name, publicNames(options)) : undefined;
       const hint = guess
         ? `did you mean --${guess}? (see --help)`
         : `expected one of ${known.join(', ')}`;
@@ -230,4 +249,95 @@ export function runMain(main: () => Promise<number>, options: MainOptions = {}):
       process.stderr.write(error.stack + '\n');
     finish(error instanceof ConfigError || error instanceof ToolMissingError ? 2 : 1);
   });
+}
+
+/** An option table whose every option says what it does (hidden ones aside): what usage() needs. */
+export type DescribedOptionTable = Readonly<
+  Record<
+    string,
+    | ((StringOption | BooleanOption) & { readonly describe: string })
+    | (StringOption & { readonly hidden: true })
+  >
+>;
+
+/** What --help says around the option list; the lists themselves come from the tables. */
+export interface CommandHelp {
+  /** How it is run and what follows: ['npm run train -- [options]']; more than one for subcommands. */
+  readonly synopsis: readonly string[];
+  /** What the command does: paragraphs, each wrapped to the width of the help. */
+  readonly about: readonly string[];
+  /** The positional arguments, listed like options: [['status', 'which engine …'], …]. */
+  readonly arguments?: readonly (readonly [string, string])[];
+  /** The MNIST_* variables it reads, described from lib/core/settings.ts. */
+  readonly settings?: readonly SettingName[];
+  /** Paragraphs after the lists (what to do next, exit statuses); one starting with two spaces is kept as it is. */
+  readonly notes?: readonly string[];
+}
+
+const WIDTH = 100;
+const LABEL = 23;
+
+/** `text` wrapped to lines of at most `width` characters (words longer than that stay whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  return line ? [...lines, line] : lines;
+}
+
+/** A paragraph wrapped, or as it is when it starts with two spaces (a command to copy, say). */
+function paragraphLines(paragraph: string): string[] {
+  return paragraph.startsWith('  ') ? paragraph.split('\n') : wrap(paragraph, WIDTH);
+}
+
+/** One entry of a list: the label in the first column, the text wrapped beside it (or below). */
+function entry(label: string, text: string): string[] {
+  const indent = ' '.repeat(2 + LABEL);
+  const body = wrap(text, WIDTH - indent.length).map((l) => indent + l);
+  const head = `  ${label}`;
+  if (body.length === 0) return [head];
+  if (head.length < indent.length) body[0] = head.padEnd(indent.length) + body[0].trimStart();
+  else body.unshift(head);
+  return body;
+}
+
+function optionLabel(name: string, spec: StringOption | BooleanOption): string {
+  const flag = spec.short ? `-${spec.short}, --${name}` : `--${name}`;
+  if (spec.type === 'boolean') return flag;
+  return `${flag} ${spec.value ?? (spec.choices ? spec.choices.join('|') : 'VALUE')}`;
+}
+
+/**
+ * The --help text of a command, in the one layout every script shares: synopsis, what it does, its
+ * arguments, its options (grouped as the table says), the settings it reads, then the notes.
+ */
+export function usage(help: CommandHelp, options: DescribedOptionTable): string {
+  const [first, ...more] = help.synopsis;
+  const out = [`Usage: ${first}`, ...more.map((s) => `       ${s}`)];
+  for (const paragraph of help.about) out.push('', ...paragraphLines(paragraph));
+  if (help.arguments) {
+    out.push('', 'Arguments:');
+    for (const [name, text] of help.arguments) out.push(...entry(name, text));
+  }
+  const groups = new Map<string, string[]>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.type === 'string' && spec.hidden) continue;
+    const group = spec.group ?? 'Options';
+    groups.set(group, [
+      ...(groups.get(group) ?? []),
+      ...entry(optionLabel(name, spec), spec.describe ?? ''),
+    ]);
+  }
+  for (const [group, lines] of groups) out.push('', `${group}:`, ...lines);
+  if (help.settings?.length) {
+    out.push('', 'Environment (all of them: docs/settings.md):');
+    for (const name of help.settings) out.push(...entry(name, settingHelp(name)));
+  }
+  for (const paragraph of help.notes ?? []) out.push('', ...paragraphLines(paragraph));
+  return out.join('\n') + '\n';
 }

@@ -1,23 +1,21 @@
 // Parses and validates `npm run train` arguments before any work starts: every error names the option and its range.
-import { parseEngineChoice, type EngineChoice } from '../ml/engine.js';
-import { ConfigError } from '../core/errors.js';
-import { isModelName } from '../ml/persist.js';
-import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../ml/cnn.js';
-import { parseCli } from './options.js';
-import { TRAIN_OPTIONS, trainModelKind } from './train-options.js';
 import {
   ACTIVATIONS,
-  MODEL_OF_RECORD,
-  resolveConfig,
+  DATASET_NAMES,
   type Activation,
-  type MlpConfig,
-} from '../ml/model.js';
-
-export const DATASET_CHOICES = ['mnist', 'mnist-quick', 'fashion-mnist', 'idx-dir'] as const;
-export type DatasetChoice = (typeof DATASET_CHOICES)[number];
+  type DatasetName,
+  type EngineChoice,
+} from '../../lib/core/choices.js';
+import { parseEngineChoice } from '../../lib/engine/engine.js';
+import { ConfigError } from '../../lib/core/errors.js';
+import { isModelName } from '../../lib/ml/persist.js';
+import { CNN_DEFAULTS, resolveCnnConfig, type CnnConfig } from '../../lib/ml/cnn.js';
+import { parseCli } from '../shared/options.js';
+import { TRAIN_OPTIONS, trainModelKind } from './train-options.js';
+import { MODEL_OF_RECORD, resolveConfig, type MlpConfig } from '../../lib/ml/model.js';
 
 interface TrainCommonOptions {
-  readonly dataset: DatasetChoice;
+  readonly dataset: DatasetName;
   readonly dataDir?: string;
   readonly epochs: number;
   readonly batchSize: number;
@@ -112,7 +110,7 @@ export function parseTrainArgs(argv: readonly string[]): TrainCliOptions {
   const str = (name: keyof typeof TRAIN_OPTIONS) => values[name] as string | undefined;
   const dataDir = str('data-dir');
   const datasetRaw = str('dataset') ?? (dataDir ? 'idx-dir' : 'mnist');
-  const dataset = oneOf('dataset', datasetRaw, DATASET_CHOICES);
+  const dataset = oneOf('dataset', datasetRaw, DATASET_NAMES);
   if (dataset === 'idx-dir' && !dataDir)
     throw new ConfigError('--data-dir', 'is required with --dataset idx-dir');
   const kind = trainModelKind(values);
