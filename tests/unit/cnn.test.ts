@@ -58,27 +58,29 @@ describe('createCnn', () => {
 });
 
 describe('trainCnn and predict', () => {
-  it('learns real digits: 3,000 training images, 2 epochs of batch 32, over 85 % on 2,000 unseen ones', async () => {
+  // The 3,000-image version (over 85 %) is tests/integration/cnn-learning.test.ts.
+  it('learns from 500 real digits: 2 epochs of batch 32, loss falls, over 50 % on 500 unseen', async () => {
     const { model, config } = createCnn();
+    const test = head(data.test, 500);
     const result = await trainCnn(
       model,
       config,
-      { train: head(data.train, 3000), test: data.test },
+      { train: head(data.train, 500), test },
       { epochs: 2, batchSize: 32 },
     );
     assert.equal(result.stop, null);
     assert.equal(result.history.length, 2);
     const [e1, e2] = result.history;
     assert.ok(e2.loss < e1.loss, `training loss falls: ${e1.loss} → ${e2.loss}`);
-    assert.ok(e2.testAccuracy! > 0.85, `test accuracy ${e2.testAccuracy}`);
+    assert.ok(e2.testAccuracy! > 0.5, `test accuracy ${e2.testAccuracy} (chance is 0.1)`);
     // predict gives the kit's Predictions: consistent with the epoch metric and with itself.
-    const p = predict(model, data.test);
+    const p = predict(model, test);
     assert.equal(p.accuracy, e2.testAccuracy);
-    assert.equal(p.probabilities.length, data.test.count * 10);
+    assert.equal(p.probabilities.length, test.count * 10);
     const m = confusionMatrix(p);
     assert.equal(
       m.reduce((s, row, i) => s + row[i], 0),
-      Math.round(p.accuracy * data.test.count),
+      Math.round(p.accuracy * test.count),
     );
     const rowSum = p.probabilities.subarray(0, 10).reduce((a, b) => a + b, 0);
     assert.ok(Math.abs(rowSum - 1) < 1e-5);
