@@ -63,14 +63,26 @@ async function serveLibrary(staged: string, log: (line: string) => void): Promis
   return server;
 }
 
-function run(
-  command: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): Promise<number> {
-  const child = spawn(command, args, { cwd, env, stdio: 'inherit' });
-  return new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+/** Throws a ToolMissingError (`code`) listing what is missing, when anything is. */
+function requireAll(missing: readonly string[], code: string, what: string): void {
+  if (missing.length) throw new ToolMissingError(code, `${what}; missing: ${missing.join('; ')}`);
+}
+
+/**
+ * `npm install --no-save` of one engine package at TFJS_NODE_VERSION, its install script's output shown
+ * (it downloads or builds for minutes); throws when npm fails.
+ */
+async function npmInstall(name: string, root: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const args = ['install', '--no-save', '--no-audit', '--no-fund', '--foreground-scripts'];
+  const child = spawn('npm', [...args, `${name}@${TFJS_NODE_VERSION}`], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  });
+  const code = await new Promise<number>((resolve) =>
+    child.on('close', (status) => resolve(status ?? 1)),
+  );
+  if (code !== 0) throw new KitError('native-engine', `npm install exited ${code}`);
 }
 
 /** Loads the installed package in a fresh process and returns TensorFlow's version, or throws why not. */
@@ -103,12 +115,7 @@ function sizeMiB(dir: string): number {
  * from source with node-gyp. A failed run puts the previous installation back.
  */
 export async function installNative({ root, log }: Project): Promise<void> {
-  const missing = missingBuildTools();
-  if (missing.length)
-    throw new ToolMissingError(
-      'native-engine',
-      `cannot build the native engine here; missing: ${missing.join('; ')}`,
-    );
+  requireAll(missingBuildTools(), 'native-engine', 'cannot build the native engine here');
   const started = Date.now();
   const cache = cacheDir(root);
   const wheel = await ensureWheel(cache, log);
@@ -135,20 +142,7 @@ export async function installNative({ root, log }: Project): Promise<void> {
     log(
       `npm install ${TFJS_NODE}@${TFJS_NODE_VERSION} (its install script builds the binding; about a minute)`,
     );
-    const code = await run(
-      'npm',
-      [
-        'install',
-        '--no-save',
-        '--no-audit',
-        '--no-fund',
-        '--foreground-scripts',
-        `${TFJS_NODE}@${TFJS_NODE_VERSION}`,
-      ],
-      root,
-      env,
-    );
-    if (code !== 0) throw new KitError('native-engine', `npm install exited ${code}`);
+    await npmInstall(TFJS_NODE, root, env);
     // An optional dependency whose script fails is dropped by npm without an error: check it loads.
     const version = probeNative(root);
     await fsp.rm(previous, { recursive: true, force: true });
@@ -198,30 +192,12 @@ export function missingGpuRequirements(): string[] {
  * (GPU) and a prebuilt binding from Google's storage host (PyPI has no CUDA 11 libtensorflow for it).
  */
 export async function installGpu({ root, log }: Project): Promise<void> {
-  const missing = missingGpuRequirements();
-  if (missing.length)
-    throw new ToolMissingError(
-      'gpu-engine',
-      `the GPU engine cannot run here; missing: ${missing.join('; ')}`,
-    );
+  requireAll(missingGpuRequirements(), 'gpu-engine', 'the GPU engine cannot run here');
   const started = Date.now();
   log(
     `npm install ${TFJS_NODE_GPU}@${TFJS_NODE_VERSION} (downloads libtensorflow 2.9.1 GPU from storage.googleapis.com)`,
   );
-  const code = await run(
-    'npm',
-    [
-      'install',
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      '--foreground-scripts',
-      `${TFJS_NODE_GPU}@${TFJS_NODE_VERSION}`,
-    ],
-    root,
-    process.env,
-  );
-  if (code !== 0) throw new KitError('native-engine', `npm install exited ${code}`);
+  await npmInstall(TFJS_NODE_GPU, root, process.env);
   const version = probeNative(root, TFJS_NODE_GPU);
   log(
     `GPU engine ready: ${TFJS_NODE_GPU} on TensorFlow ${version} in ${((Date.now() - started) / 1000).toFixed(0)} s; ` +
