@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../lib/data/types.js';
 import { predict } from '../../lib/ml/evaluate.js';
 import { forwardLogits, l2Penalty } from '../../lib/ml/forward.js';
-import { createMlp, denseVariables, MODEL_OF_RECORD } from '../../lib/ml/model.js';
+import { createMlp, denseVariables, MODEL_OF_RECORD, type MlpConfig } from '../../lib/ml/model.js';
 import { trainModel, type TrainResult } from '../../lib/ml/train.js';
 import { head, quickMnist, useWasm } from '../support/helpers.js';
 
@@ -227,6 +227,22 @@ describe('trainModel', () => {
     model.dispose();
   });
 
+  /** 3 epochs of 32 batches on 1,024 digits; the process sends itself SIGINT in epoch 2's first batch. */
+  const trainSendingSigint = (model: tf.LayersModel, config: MlpConfig) =>
+    trainModel(
+      model,
+      config,
+      { train: head(data.train, 1024) },
+      {
+        epochs: 3,
+        batchSize: 32,
+        evaluate: false,
+        onBatch: (m) => {
+          if (m.epoch === 2 && m.batch === 1) process.kill(process.pid, 'SIGINT');
+        },
+      },
+    );
+
   it('a SIGINT stops training with a message where SIGINT is handled (a tslab kernel), and only there', async (t) => {
     const { model, config } = createMlp();
     const errors: string[] = [];
@@ -235,19 +251,7 @@ describe('trainModel', () => {
     const kernelListener = () => undefined;
     process.on('SIGINT', kernelListener);
     try {
-      const result = await trainModel(
-        model,
-        config,
-        { train: head(data.train, 1024) },
-        {
-          epochs: 3,
-          batchSize: 32,
-          evaluate: false,
-          onBatch: (m) => {
-            if (m.epoch === 2 && m.batch === 1) process.kill(process.pid, 'SIGINT');
-          },
-        },
-      );
+      const result = await trainSendingSigint(model, config);
       // The loop lets signals in after every batch: the stop comes right after the batch it arrived in.
       assert.equal(result.stop?.reason, 'interrupted');
       assert.deepEqual([result.stop?.epoch, result.stop?.batch], [2, 1]);
@@ -274,20 +278,7 @@ describe('trainModel', () => {
     const kernelListener = () => undefined; // tslab's: it only rejects the cell's awaited promise
     process.on('SIGINT', kernelListener);
     const cell = globalThis as { startTraining?: () => Promise<TrainResult> };
-    cell.startTraining = () =>
-      trainModel(
-        model,
-        config,
-        { train: head(data.train, 1024) },
-        {
-          epochs: 3,
-          batchSize: 32,
-          evaluate: false,
-          onBatch: (m) => {
-            if (m.epoch === 2 && m.batch === 1) process.kill(process.pid, 'SIGINT');
-          },
-        },
-      );
+    cell.startTraining = () => trainSendingSigint(model, config);
     try {
       // As tslab's executor runs a cell: its synchronous part (trainModel up to its first await)
       // runs with every SIGINT listener removed. Arming there would also leave Node's exit-on-SIGINT
