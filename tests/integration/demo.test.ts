@@ -129,6 +129,24 @@ interface DemoResult {
   top: number;
 }
 
+/** Paints a 28×28 digit on the demo page's pad (its paintDigit) and returns what the page computed. */
+async function paintOnDemo(page: Page, pixels: Float32Array): Promise<DemoResult> {
+  return (await page.evaluate(
+    (px) =>
+      (
+        window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
+      ).digitDemo.paintDigit(px),
+    Array.from(pixels),
+  )) as DemoResult;
+}
+
+/** The largest absolute difference between two lists of the same length. */
+function largestGap(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let gap = 0;
+  for (let i = 0; i < a.length; i++) gap = Math.max(gap, Math.abs(a[i] - b[i]));
+  return gap;
+}
+
 describe('npm run demo', { timeout: 300_000 }, () => {
   let work: string;
   let modelDir: string;
@@ -314,15 +332,9 @@ describe('npm run demo', { timeout: 300_000 }, () => {
         for (let i = 0; i < 10; i++) {
           const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
           const label = mnist.test.labels[i];
-          const result = (await page.evaluate(
-            (px) =>
-              (
-                window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
-              ).digitDemo.paintDigit(px),
-            Array.from(original),
-          )) as DemoResult;
+          const result = await paintOnDemo(page, original);
           const expected = preprocessDrawing(upscale10(original)).pixels;
-          const maxPixelDiff = Math.max(...result.pixels.map((v, p) => Math.abs(v - expected[p])));
+          const maxPixelDiff = largestGap(result.pixels, expected);
           assert.ok(
             maxPixelDiff < 1e-5,
             `digit ${i}: the page's 28×28 differs from Node's by ${maxPixelDiff}`,
@@ -330,9 +342,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
           const nodeProbs = tf.tidy(() =>
             (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync(),
           );
-          const maxProbDiff = Math.max(
-            ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
-          );
+          const maxProbDiff = largestGap(result.probabilities!, nodeProbs);
           assert.ok(
             maxProbDiff < 1e-3,
             `digit ${i}: browser and Node probabilities differ by ${maxProbDiff}`,
@@ -350,13 +360,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
         );
         assert.equal(agreeing, nodeCorrect);
         const digit = mnist.test.images.slice(0, 784);
-        await page.evaluate(
-          (px) =>
-            (
-              window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
-            ).digitDemo.paintDigit(px),
-          Array.from(digit),
-        );
+        await paintOnDemo(page, digit);
         await page.screenshot({ path: path.join(outDir, 'demo-mnist-digit.png') });
       });
 
@@ -438,9 +442,7 @@ describe('npm run demo', { timeout: 300_000 }, () => {
           const nodeProbs = tf.tidy(() =>
             (model.predict(tf.tensor2d(expected, [1, 784])) as tf.Tensor).dataSync(),
           );
-          const maxProbDiff = Math.max(
-            ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
-          );
+          const maxProbDiff = largestGap(result.probabilities!, nodeProbs);
           assert.ok(
             maxProbDiff < 1e-4,
             `digit ${i}: widget and Node probabilities differ by ${maxProbDiff}`,
@@ -559,20 +561,12 @@ describe(
       let correct = 0;
       for (let i = 0; i < 10; i++) {
         const original = mnist.test.images.slice(i * 784, (i + 1) * 784);
-        const result = (await page.evaluate(
-          (px) =>
-            (
-              window as unknown as { digitDemo: { paintDigit(p: number[]): unknown } }
-            ).digitDemo.paintDigit(px),
-          Array.from(original),
-        )) as DemoResult;
+        const result = await paintOnDemo(page, original);
         const expected = preprocessDrawing(upscale10(original)).pixels;
         const nodeProbs = tf.tidy(() =>
           (model.predict(tf.tensor4d(expected, [1, 28, 28, 1])) as tf.Tensor).dataSync(),
         );
-        const maxProbDiff = Math.max(
-          ...result.probabilities!.map((v, c) => Math.abs(v - nodeProbs[c])),
-        );
+        const maxProbDiff = largestGap(result.probabilities!, nodeProbs);
         assert.ok(
           maxProbDiff < 1e-3,
           `digit ${i}: browser and Node probabilities differ by ${maxProbDiff}`,
