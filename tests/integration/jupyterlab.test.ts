@@ -182,12 +182,11 @@ async function runOne(
     );
   }
   const hover = await hoverFigures(page);
-  // Not every figure yet: the pixel histograms of 01 answer no automated pointer (reported, open).
-  if (s.drawn > 0)
-    assert.ok(
-      hover.labels >= 1,
-      `${name}: no figure showed a hover label (${JSON.stringify(hover)})`,
-    );
+  assert.equal(
+    hover.labels,
+    s.drawn,
+    `${name}: not every drawn figure showed a hover label (${JSON.stringify(hover)})`,
+  );
   const stem = `${ui}-${path.basename(file, '.ipynb')}`;
   await shoot(page, path.join(shots, `${stem}.png`), '.mnist-nb-figure, .jp-RenderedImage');
   const row = {

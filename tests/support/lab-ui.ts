@@ -175,20 +175,33 @@ export async function pageState(page: Page): Promise<PageState> {
 /** Where a person would point at a figure: the middle of a few of its bars or markers, then a grid. */
 async function pointsToTry(figure: Locator): Promise<{ x: number; y: number }[]> {
   const points: { x: number; y: number }[] = [];
-  // The biggest marks: a histogram's bars are mostly slivers, a person points at the tall ones.
+  const area = await figure.locator('.nsewdrag').first().boundingBox();
+  if (!area) return points;
+  // The biggest marks, as far as they show: a bar on a log axis starts far below the plot (log 0), so
+  // the centre of its whole box lies outside the figure; a person points at the part they see.
   const boxes = await figure.locator('.point').evaluateAll((els) =>
     els.slice(0, 500).map((e) => {
       const r = e.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2, area: r.width * r.height };
+      return { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
     }),
   );
-  boxes.sort((a, b) => b.area - a.area);
-  for (const b of boxes.slice(0, 3)) if (b.area > 0) points.push({ x: b.x, y: b.y });
-  const area = await figure.locator('.nsewdrag').first().boundingBox();
-  if (area)
-    for (const fy of [0.5, 0.3, 0.7])
-      for (const fx of [0.5, 0.25, 0.75, 0.1, 0.9])
-        points.push({ x: area.x + area.width * fx, y: area.y + area.height * fy });
+  const visible = boxes.map((b) => {
+    const left = Math.max(b.left, area.x);
+    const right = Math.min(b.right, area.x + area.width);
+    const top = Math.max(b.top, area.y);
+    const bottom = Math.min(b.bottom, area.y + area.height);
+    const shown = right > left && bottom > top;
+    return {
+      x: (left + right) / 2,
+      y: (top + bottom) / 2,
+      area: shown ? (right - left) * (bottom - top) : 0,
+    };
+  });
+  visible.sort((a, b) => b.area - a.area);
+  for (const b of visible.slice(0, 3)) if (b.area > 0) points.push({ x: b.x, y: b.y });
+  for (const fy of [0.5, 0.3, 0.7])
+    for (const fx of [0.5, 0.25, 0.75, 0.1, 0.9])
+      points.push({ x: area.x + area.width * fx, y: area.y + area.height * fy });
   return points;
 }
 
@@ -196,8 +209,8 @@ type HoverablePlot = HTMLElement & { on(event: string, f: () => void): void; hov
 
 /**
  * Points the mouse at each drawn figure until plotly shows a hover label, or at least answers the
- * pointer with its plotly_hover event (histogram slivers get the event, rarely a label, under an
- * automated pointer). Returns how many figures showed a label and how many only had the event.
+ * pointer with its plotly_hover event. Returns how many figures showed a label and how many only
+ * had the event.
  */
 export async function hoverFigures(page: Page): Promise<{ labels: number; events: number }> {
   const figures = page.locator(
