@@ -249,10 +249,33 @@ export async function addAndRunCell(page: Page, code: string): Promise<void> {
   await page.keyboard.press('Control+Enter'); // run it and stay: it remains the last cell
 }
 
+/**
+ * Screenshots the page, scrolled to `selector`'s first match when there is one. A cell scrolled into
+ * view paints on a later frame (Lab 4 and Notebook 7 skip off-screen cells: content-visibility), so
+ * this waits until the element is what the page shows at its own position, then for two frames.
+ */
 export async function shoot(page: Page, file: string, selector?: string): Promise<void> {
   if (selector) {
     const el = page.locator(selector).first();
-    if (await el.count()) await el.scrollIntoViewIfNeeded();
+    if (await el.count()) {
+      await el.scrollIntoViewIfNeeded();
+      const shown = await el.evaluate(async (e) => {
+        let hit = false;
+        for (let i = 0; i < 600 && !hit; i++) {
+          const r = e.getBoundingClientRect();
+          const at = document.elementFromPoint(
+            r.left + Math.min(r.width / 2, 40),
+            Math.max(r.top, 0) + Math.min(r.height / 2, 20),
+          );
+          hit = at !== null && (e.contains(at) || at.contains(e));
+          if (!hit) await new Promise((r) => requestAnimationFrame(r));
+        }
+        // No named helper here: tsx's keepNames would wrap it in a __name the page lacks.
+        for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
+        return hit;
+      });
+      assert.ok(shown, `${file}: ${selector} was scrolled to but is not what the page shows there`);
+    }
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   await page.screenshot({ path: file });
