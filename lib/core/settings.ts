@@ -21,7 +21,7 @@ interface IntegerSetting extends SettingBase {
   readonly kind: 'integer';
   readonly min: number;
   readonly max: number;
-  /** What the number counts, for the error message: "threads for the wasm engine". */
+  /** What the number counts, for the error message: "threads for the engine". */
   readonly counts: string;
 }
 
@@ -129,7 +129,7 @@ export const SETTINGS = {
     kind: 'integer',
     min: 1,
     max: 8,
-    counts: 'threads for the wasm engine',
+    counts: 'threads for the engine',
     meaning:
       "Threads the engine computes with: XNNPACK's pool on wasm (1 = the single-threaded build), TensorFlow's intra-op pool on the native engine (unless `TF_NUM_INTRAOP_THREADS` is set). `npm run notebooks --jobs N` sets cores / N for each kernel unless you set it.",
     default: 'the cores available, at most 8',

@@ -136,7 +136,7 @@ describe('wantedWasmThreads', () => {
         (e: unknown) =>
           e instanceof ConfigError &&
           e.message ===
-            `MNIST_ENGINE_THREADS: expected an integer from 1 to 8 (threads for the wasm engine), got "${bad}"`,
+            `MNIST_ENGINE_THREADS: expected an integer from 1 to 8 (threads for the engine), got "${bad}"`,
         bad,
       );
     }

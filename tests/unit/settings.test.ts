@@ -71,7 +71,7 @@ describe('setting', () => {
     rejects(
       'MNIST_ENGINE_THREADS',
       '2.5',
-      'expected an integer from 1 to 8 (threads for the wasm engine), got "2.5"',
+      'expected an integer from 1 to 8 (threads for the engine), got "2.5"',
     );
   });
 
