@@ -199,6 +199,8 @@ class RemoteKernel {
   private readonly session = randomUUID();
   /** Whether the server reported this kernel restarted (it died, e.g. killed at the memory limit). */
   restarted = false;
+  /** What the handshake waits for: a kernel_info_reply, and any message on iopub. */
+  private heard = { info: false, iopub: false };
   private constructor(private ws: WebSocket) {
     ws.addEventListener('message', (ev) => {
       const msg = JSON.parse(String(ev.data)) as {
@@ -207,6 +209,8 @@ class RemoteKernel {
         parent_header: { msg_id?: string };
         content: { status?: string; execution_state?: string; name?: string; text?: string };
       };
+      if (msg.msg_type === 'kernel_info_reply') this.heard.info = true;
+      if (msg.channel === 'iopub') this.heard.iopub = true;
       // The server announces a kernel it restarts (after the kernel died) with no parent message.
       if (msg.msg_type === 'status' && msg.content.execution_state === 'restarting') {
         this.restarted = true;
@@ -238,7 +242,47 @@ class RemoteKernel {
         reject(new Error(`websocket to ${url.replace(/token=.*/, '')} failed`)),
       );
     });
-    return new RemoteKernel(ws);
+    const kernel = new RemoteKernel(ws);
+    await kernel.handshake(url);
+    return kernel;
+  }
+
+  /**
+   * Asks for kernel_info until the kernel answers and its iopub messages arrive, as JupyterLab does
+   * before it runs a cell: output sent before the server's iopub subscription is live is lost, and
+   * the server's own check (its "nudge") gives up after 60 s. Without this, one of 10 learners
+   * starting at once on 2 cores waited 600 s for its first cell and got nothing back.
+   */
+  private async handshake(url: string, timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.heard.info && this.heard.iopub)) {
+      assert.ok(
+        Date.now() < deadline,
+        `kernel at ${url.replace(/token=.*/, '')} did not answer kernel_info within ${timeoutMs / 1000} s`,
+      );
+      this.send('kernel_info_request', randomUUID(), {});
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+
+  private send(msgType: string, id: string, content: object): void {
+    this.ws.send(
+      JSON.stringify({
+        channel: 'shell',
+        header: {
+          msg_id: id,
+          msg_type: msgType,
+          session: this.session,
+          username: 'room-test',
+          version: '5.3',
+          date: new Date().toISOString(),
+        },
+        parent_header: {},
+        metadata: {},
+        content,
+        buffers: [],
+      }),
+    );
   }
 
   execute(code: string, timeoutMs = 600_000): Promise<CellResult> {
@@ -259,30 +303,14 @@ class RemoteKernel {
           resolve(out);
         },
       });
-      this.ws.send(
-        JSON.stringify({
-          channel: 'shell',
-          header: {
-            msg_id: id,
-            msg_type: 'execute_request',
-            session: this.session,
-            username: 'room-test',
-            version: '5.3',
-            date: new Date().toISOString(),
-          },
-          parent_header: {},
-          metadata: {},
-          content: {
-            code,
-            silent: false,
-            store_history: true,
-            user_expressions: {},
-            allow_stdin: false,
-            stop_on_error: true,
-          },
-          buffers: [],
-        }),
-      );
+      this.send('execute_request', id, {
+        code,
+        silent: false,
+        store_history: true,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+      });
     });
   }
 
