@@ -24,7 +24,7 @@ import { oomKills, peakBytes, type RoomCgroup } from '../../scripts/room/cgroup.
 import { processTree, stillRunning, totalRss } from '../../scripts/room/procs.js';
 import { roomPython } from '../../scripts/room/room.js';
 
-const root = path.resolve(import.meta.dirname, '..');
+const root = path.resolve(import.meta.dirname, '../..');
 const LEARNERS = setting('MNIST_NB_ROOM_LEARNERS') ?? 4;
 const NOTEBOOKS = setting('MNIST_NB_ROOM_NOTEBOOKS');
 if (NOTEBOOKS.length === 0) NOTEBOOKS.push('02-build-mlp.ipynb');
