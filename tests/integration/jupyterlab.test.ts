@@ -15,6 +15,7 @@ import { test, type TestContext } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { setting } from '../../lib/core/settings.js';
+import { projectRoot } from '../../lib/core/paths.js';
 import { jupyterEnv, resolveSetup } from '../../scripts/jupyter/env.js';
 import {
   addAndRunCell,
@@ -35,7 +36,7 @@ import {
 } from '../support/lab-ui.js';
 import { browserPath, missingJupyterTools, toolsPresent } from '../support/system-tools.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = projectRoot();
 const shots = path.join(root, 'test-output', 'jupyterlab');
 
 function sha256(file: string): string {

@@ -1,10 +1,10 @@
 // Every command ends on its own: the wasm engine's worker threads must never keep Node alive after the work.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, it } from 'node:test';
+import { projectRoot } from '../../lib/core/paths.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = projectRoot();
 
 // Two threads whatever the machine: on one core the default would be the single-threaded build, and
 // these tests would guard nothing.

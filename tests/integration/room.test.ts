@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { WebSocket } from 'undici';
 import { CHROMIUM_ARGS } from '../../lib/viz/render.js';
 import { setting } from '../../lib/core/settings.js';
+import { projectRoot } from '../../lib/core/paths.js';
 import { runScriptSync, startScript } from '../support/run-script.js';
 import { browserPath, toolsPresent } from '../support/system-tools.js';
 import { freePort } from '../../scripts/jupyter/env.js';
@@ -24,7 +25,7 @@ import { oomKills, peakBytes, type RoomCgroup } from '../../scripts/room/cgroup.
 import { processTree, stillRunning, totalRss } from '../../scripts/room/procs.js';
 import { roomPython } from '../../scripts/room/room.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = projectRoot();
 const LEARNERS = setting('MNIST_NB_ROOM_LEARNERS') ?? 4;
 const NOTEBOOKS = setting('MNIST_NB_ROOM_NOTEBOOKS');
 if (NOTEBOOKS.length === 0) NOTEBOOKS.push('02-build-mlp.ipynb');

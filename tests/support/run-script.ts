@@ -2,9 +2,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../../lib/core/paths.js';
 
-/** The project root: two folders above tests/support/. */
-export const root = path.resolve(import.meta.dirname, '../..');
+/** The project root (the folder holding package.json). */
+export const root = projectRoot();
 
 const npmScripts: Record<string, string> = JSON.parse(
   readFileSync(path.join(root, 'package.json'), 'utf8'),

@@ -6,9 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import * as kit from '../../lib/index.js';
+import { projectRoot } from '../../lib/core/paths.js';
 import { joined, readCells } from '../support/ipynb.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = projectRoot();
 
 /** Exports no notebook calls, each with the reason it stays; a name a notebook calls needs none. */
 const EXPORTED_WITHOUT_NOTEBOOK: Readonly<Record<string, string>> = {

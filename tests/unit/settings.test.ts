@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../lib/core/errors.js';
 import { SETTINGS, setting, settingsMarkdown } from '../../lib/core/settings.js';
+import { projectRoot } from '../../lib/core/paths.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
+const root = projectRoot();
 
 /** The project's own text files under `dirs` (and the top-level files named), as [path, text]. */
 function projectFiles(dirs: readonly string[], files: readonly string[]): [string, string][] {
